@@ -1,0 +1,50 @@
+"""Configuration in one place: defaults, then SMARTCITY_KG_* environment variables, validated once."""
+
+import os
+from dataclasses import dataclass, fields, replace
+
+from .errors import InputError
+
+BASE_IRI = "https://w3id.org/smartcity-kr/"
+ENV_PREFIX = "SMARTCITY_KG_"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings shared by the server and the CLI; every limit has a safe default."""
+
+    base_iri: str = BASE_IRI
+    timeout: float = 10.0  # seconds a query may run before it is stopped
+    max_rows: int = 10_000  # result rows returned before a result is cut and marked truncated
+    max_query_length: int = 100_000  # characters
+    max_body_bytes: int = 1_000_000
+    workers: int = 2  # query worker processes per server process
+    cache_entries: int = 512  # cached query responses (the data is immutable while serving)
+    store: str = "memory"
+
+    def __post_init__(self):
+        for name in ("timeout", "max_rows", "max_query_length", "max_body_bytes", "workers"):
+            if getattr(self, name) <= 0:
+                raise InputError(f"configuration {name} must be positive, got {getattr(self, name)}")
+        if not self.base_iri.endswith("/"):
+            raise InputError(f"configuration base_iri must end with '/', got {self.base_iri!r}")
+
+
+def from_env(environ=None, **overrides) -> Config:
+    """Build a Config from SMARTCITY_KG_* variables, then explicit overrides (CLI flags)."""
+    environ = os.environ if environ is None else environ
+    values = {}
+    for field in fields(Config):
+        raw = environ.get(ENV_PREFIX + field.name.upper())
+        if raw is not None:
+            values[field.name] = _coerce(field.name, field.type, raw)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return replace(Config(), **values)
+
+
+def _coerce(name: str, kind, raw: str):
+    kind = kind if isinstance(kind, type) else {"float": float, "int": int, "str": str}[kind]
+    try:
+        return kind(raw)
+    except ValueError:
+        raise InputError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not a valid {kind.__name__}") from None

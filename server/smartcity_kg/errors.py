@@ -1,0 +1,90 @@
+"""Every failure a user can cause, each with its HTTP status and CLI exit code.
+
+The web layer and the CLI render these in one place each; nothing below them catches
+`Exception`. Messages say what was wrong and where, so the user can act on them.
+"""
+
+
+class SmartcityKgError(Exception):
+    """Base class: a failure with a message meant for the user."""
+
+    http_status = 500
+    exit_code = 1
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class InputError(SmartcityKgError):
+    """Input that cannot be read at all (bad syntax, missing file, bad parameter)."""
+
+    http_status = 400
+    exit_code = 2
+
+
+class DataSyntaxError(InputError):
+    """An RDF file that does not parse; names the file and the line."""
+
+    def __init__(self, path: str, line: int | None, detail: str):
+        where = f"{path}:{line}" if line else path
+        super().__init__(f"{where}: {detail}")
+        self.path = path
+        self.line = line
+
+
+class QuerySyntaxError(InputError):
+    """A SPARQL query the parser rejects; the message carries the position."""
+
+
+class QueryRefused(InputError):
+    """A query the endpoint will not run: an update, SERVICE, or another unsafe form."""
+
+
+class NotFound(SmartcityKgError):
+    """A resource, named query or download that does not exist."""
+
+    http_status = 404
+    exit_code = 2
+
+
+class NotAcceptable(SmartcityKgError):
+    """No representation matches the client's Accept header."""
+
+    http_status = 406
+    exit_code = 2
+
+
+class UnsupportedMediaType(SmartcityKgError):
+    """A request body of a type the endpoint does not take."""
+
+    http_status = 415
+    exit_code = 2
+
+
+class PayloadTooLarge(SmartcityKgError):
+    """A request body or query text over the configured limit."""
+
+    http_status = 413
+    exit_code = 2
+
+
+class QueryTimeout(SmartcityKgError):
+    """A query stopped because it ran past the time limit."""
+
+    http_status = 503
+    exit_code = 1
+
+
+class WorkerCrashed(SmartcityKgError):
+    """The process running a query died before answering."""
+
+    http_status = 500
+    exit_code = 1
+
+
+class ValidationFailed(SmartcityKgError):
+    """Data that parses but does not conform to the shapes."""
+
+    http_status = 422
+    exit_code = 1
