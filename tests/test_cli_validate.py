@@ -1,0 +1,81 @@
+"""`smartcity-kg validate`, run as the installed console script in a real subprocess."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from smartcity_kg.paths import turtle_files
+
+SCRIPT = Path(sys.executable).with_name("smartcity-kg")
+INVALID = Path(__file__).parent / "fixtures" / "invalid"
+VALID = Path(__file__).parent / "fixtures" / "valid"
+
+
+def run_validate(*args) -> subprocess.CompletedProcess:
+    """Run `smartcity-kg validate ARGS...` and capture its output as text."""
+    if not SCRIPT.exists():
+        pytest.fail(f"the console script is not installed next to {sys.executable}")
+    command = [str(SCRIPT), "validate", *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_packaged_graph_conforms_with_exit_status_0():
+    completed = run_validate()
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert completed.stdout.startswith("Validation conforms:")
+    assert completed.stderr == ""
+
+
+def test_violations_exit_with_status_1_and_one_line_on_stderr():
+    completed = run_validate(*turtle_files("data"), INVALID / "task-with-two-institutions.ttl")
+    assert completed.returncode == 1
+    assert "https://w3id.org/smartcity-kr/task/kisa/cyber-security" in completed.stdout
+    assert "exactly one institution" in completed.stdout
+    assert completed.stderr.splitlines() == [
+        "smartcity-kg: error: does not conform: 1 SHACL violation(s)"
+    ]
+
+
+def test_warnings_alone_exit_with_status_0():
+    completed = run_validate(*turtle_files("data"), VALID / "statement-without-source.ttl")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "Warning: A statement annotation should cite at least one source" in completed.stdout
+
+
+def test_syntax_error_exits_with_status_2_naming_file_and_line_in_one_line():
+    path = INVALID / "syntax-error.ttl"
+    completed = run_validate(path)
+    assert completed.returncode == 2
+    assert completed.stdout == ""
+    (line,) = completed.stderr.splitlines()
+    assert line.startswith(f"smartcity-kg: error: {path}:7: ")
+
+
+def test_missing_file_exits_with_status_2_naming_it(tmp_path):
+    completed = run_validate(tmp_path / "absent.ttl")
+    assert completed.returncode == 2
+    (line,) = completed.stderr.splitlines()
+    assert line.startswith(f"smartcity-kg: error: {tmp_path / 'absent.ttl'}: cannot read")
+
+
+def test_malformed_date_keeps_stderr_to_one_line():
+    # rdflib logs a traceback for an ill-typed literal; the command must not pass it on.
+    completed = run_validate(*turtle_files("data"), INVALID / "malformed-date.ttl")
+    assert completed.returncode == 1
+    assert len(completed.stderr.splitlines()) == 1
+    assert '"2023-13-45"^^xsd:date' in completed.stdout
+
+
+def test_turtle_format_prints_the_shacl_report_graph():
+    completed = run_validate("--format", "turtle", *turtle_files("data"))
+    assert completed.returncode == 0
+    store = ox.Store()
+    store.load(completed.stdout.encode(), format=ox.RdfFormat.TURTLE)
+    query = (
+        "PREFIX sh: <http://www.w3.org/ns/shacl#> "
+        "ASK { ?report a sh:ValidationReport ; sh:conforms true }"
+    )
+    assert bool(store.query(query))
