@@ -1,0 +1,169 @@
+"""Dereferencing: every IRI under the base answers on this server's own paths.
+
+An IRI names a thing (an institution, a task, a provision), so it answers 303 See Other to a
+document about it, chosen by Accept: `/institution/kaia` → `/institution/kaia.ttl` (or .nt,
+.jsonld, .rdf, .nq, .trig) or `/institution/kaia.html`. Documents answer 200 and never vary
+on Accept, so each has one stable URL to link, cache and cite. Hash IRIs (`def#Term`,
+`task/…#duty-3`) are described by the document of the IRI before the '#'.
+"""
+
+import hashlib
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+)
+
+from .. import formats
+from ..errors import NotFound
+from ..formats import ResultKind
+from ..publication import Publication, serialize_description
+from ..resource_view import LANGUAGES, Viewer
+from .errors import render_error
+from .negotiation import negotiate
+
+bp = Blueprint("linked_data", __name__)
+
+HTML_EXTENSION = "html"
+LANG_COOKIE = "lang"
+
+
+def publication() -> Publication:
+    """Return this process's Publication over the engine's store, building it on first use."""
+    found = current_app.extensions.get("smartcity_kg.publication")
+    if found is None:
+        store = current_app.extensions["smartcity_kg.engine"].store
+        found = Publication(store, current_app.config["SMARTCITY_KG"].base_iri)
+        current_app.extensions["smartcity_kg.publication"] = found
+    return found
+
+
+@bp.get("/<path:path>")
+def resource(path: str):
+    """Answer an IRI with 303 to its document, or a document URL with the document itself."""
+    stem, ext = split_extension(path)
+    if ext is not None:
+        return document(stem, ext)
+    iri = publication().base + path
+    describer = publication().describer
+    target = describer.version_of(iri) or iri
+    describer.describe(target)  # raises NotFound for an IRI we do not use
+    fmt = negotiate(ResultKind.GRAPH, html=True)
+    extension = HTML_EXTENSION if fmt is None else fmt.extension
+    response = redirect(f"{local_path(target)}.{extension}", code=303)
+    response.vary.add("Accept")
+    return response
+
+
+@bp.get("/.well-known/void")
+def well_known_void():
+    """Answer with the dataset's VoID and DCAT description (RDF by Accept, Turtle by default)."""
+    fmt = negotiate(ResultKind.GRAPH) or formats.default_format(ResultKind.GRAPH)
+    response = rdf_document(publication().description.iri, fmt)
+    document_path = local_path(publication().description.iri)
+    response.headers["Content-Location"] = f"{document_path}.{fmt.extension}"
+    response.vary.add("Accept")
+    return response
+
+
+@bp.get("/context.jsonld")
+def context():
+    """Serve the JSON-LD context, so clients can compact our data to short keys."""
+    response = Response(publication().context, content_type="application/ld+json")
+    response.set_etag(_etag(publication().context))
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response.make_conditional(request)
+
+
+def document(stem: str, ext: str):
+    """Serve the description of the IRI `stem` as HTML or in the RDF format of `ext`."""
+    iri = publication().base + stem
+    if ext == HTML_EXTENSION:
+        return html_document(iri)
+    return rdf_document(iri, formats.by_extension(ext))
+
+
+def rdf_document(iri: str, fmt) -> Response:
+    description = publication().describer.describe(iri)
+    body = serialize_description(description.triples, fmt.oxigraph)
+    response = Response(body, content_type=fmt.content_type)
+    response.headers["Link"] = f'<{description.document}>; rel="describes"'
+    response.set_etag(_etag(body))
+    return response.make_conditional(request)
+
+
+def html_document(iri: str):
+    description = publication().describer.describe(iri)
+    lang = reader_language()
+    view = Viewer(publication().describer, lang, request.script_root).view(description)
+    page = render_template(
+        "resource.html",
+        view=view,
+        lang=lang,
+        other_lang=next(code for code in LANGUAGES if code != lang),
+        formats=formats.formats_for(ResultKind.GRAPH),
+        local=local_path(description.document),
+        describe_query=f"DESCRIBE <{description.document}>",
+    )
+    response = make_response(page)
+    response.vary.add("Accept-Language")
+    response.vary.add("Cookie")
+    if request.args.get("lang") in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, lang, samesite="Lax", max_age=365 * 24 * 3600)
+    return response
+
+
+def reader_language() -> str:
+    """Pick the page language: ?lang=, then the switch's cookie, then Accept-Language."""
+    for candidate in (request.args.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if candidate in LANGUAGES:
+            return candidate
+    return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
+
+
+def split_extension(path: str) -> tuple[str, str | None]:
+    """Split `institution/kaia.ttl` into ('institution/kaia', 'ttl'); no known extension, None."""
+    stem, dot, ext = path.rpartition(".")
+    if dot and "/" not in ext and (ext == HTML_EXTENSION or _rdf_extension(ext)):
+        return stem, ext
+    return path, None
+
+
+def _rdf_extension(ext: str) -> bool:
+    fmt = formats.by_extension(ext)
+    return fmt is not None and fmt.kind is ResultKind.GRAPH
+
+
+def local_path(iri: str) -> str:
+    """Return this server's path for an IRI under the base."""
+    return f"{request.script_root}/{iri[len(publication().base) :]}"
+
+
+def _etag(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+@bp.errorhandler(NotFound)
+def not_found(error: NotFound):
+    """Show browsers a page that helps (what exists nearby); give other clients one line."""
+    if request.accept_mimetypes.best_match(["text/plain", "text/html"]) != "text/html":
+        return render_error(error)
+    path = request.path.removeprefix(request.script_root).lstrip("/")
+    stem, _ = split_extension(path)
+    iri = publication().base + stem
+    namespace = iri.rsplit("/", 1)[0] + "/"
+    nearby = [d for d in publication().describer.documents if d.startswith(namespace)][:50]
+    page = render_template(
+        "not_found.html",
+        iri=iri,
+        message=error.message,
+        nearby=[(d, local_path(d)) for d in nearby],
+        lang=reader_language(),
+    )
+    return page, 404
