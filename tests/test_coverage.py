@@ -128,6 +128,15 @@ def test_profile_sectors_of_lh_are_the_four_sejong_sectors(baseline):
     }
 
 
+
+def test_certification_institutions_work_in_no_pilot_city(baseline):
+    # KRIHS's and KICT's bullets are certification management, outside the national pilot
+    # programme, so no pilot city is theirs; KOTI's transportation bullet is a pilot-city task.
+    cities = {row.institution.iri: {c.iri for c in row.cities} for row in baseline.institutions}
+    assert cities[iri("institution/krihs")] == set()
+    assert cities[iri("institution/kict")] == set()
+    assert cities[iri("institution/koti")] == {iri("city/sejong"), iri("city/busan")}
+
 # --- 3. Sector by city -----------------------------------------------------------------------
 #
 # Energy, environment, safety, living: LH in Sejong, K-water in Busan. Transportation (KOTI),
