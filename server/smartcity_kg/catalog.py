@@ -1,0 +1,349 @@
+"""The named-query catalogue: `queries/*.rq`, each a SPARQL query under a metadata header.
+
+The header is the run of `#+ key: value` lines that opens the file (grlc's decorator syntax,
+made strict); queries/README.md is the user's guide::
+
+    #+ title: Tasks by statutory duty
+    #+ description: The tasks that serve one duty, with their institutions.
+    #+ param: duty iri https://w3id.org/smartcity-kr/duty/19-4-2-9 "The statutory duty"
+
+Keys: `title` (once), `description` (once or more, joined), `param` (any number) as
+`NAME TYPE DEFAULT "DESCRIPTION"` with shell-style quoting, TYPE one of PARAM_TYPES and DEFAULT
+`-` for none. Anything else (an unknown key, a missing title, a malformed param, a param whose
+variable the query does not use or, in a SELECT, does not project, a query that does not parse,
+an update or SERVICE) raises QueryFileError naming the file and line when the catalogue loads.
+
+Parameters are bound, never pasted: each value becomes a typed pyoxigraph term and the terms
+are joined to the query as one trailing VALUES clause that pyoxigraph's serialiser writes. The
+bound text then runs through the query engine like any other query, in its worker processes.
+"""
+
+import re
+import shlex
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from . import sparql
+from .errors import InputError, NotFound
+from .paths import package_dir, turtle_files
+from .sparql import QueryForm
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+PARAM_TYPES = ("iri", "string", "integer", "date", "boolean", "lang")
+RESERVED_PARAMS = frozenset({"format"})  # picks the result format on the web
+
+_HEADER_LINE = re.compile(r"#\+\s*(?P<key>[A-Za-z_-]+)\s*:\s*(?P<value>.*?)\s*$")
+_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_LANG = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
+_BOOLEANS = {"true": "true", "1": "true", "false": "false", "0": "false"}
+
+
+class QueryFileError(InputError):
+    """A named-query file with a malformed header or query; names the file and the line."""
+
+    def __init__(self, path: Path, line: int | None, detail: str):
+        super().__init__(f"{path}:{line}: {detail}" if line else f"{path}: {detail}")
+        self.path = path
+        self.line = line
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter of a named query: it binds the query variable of the same name."""
+
+    name: str
+    type: str
+    default: str | None  # None: the variable stays unbound unless a value is given
+    description: str
+
+    def term(self, value: str, query: str) -> ox.NamedNode | ox.Literal:
+        """Return `value` as a typed RDF term, or raise InputError naming the parameter."""
+        try:
+            return _TERM_BUILDERS[self.type](value)
+        except ValueError as error:
+            raise InputError(
+                f"parameter {self.name!r} of query {query!r}: {value!r} is not a valid "
+                f"{self.type} ({error})"
+            ) from None
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "type": self.type, "default": self.default,
+                "description": self.description}  # fmt: skip
+
+
+def _iri(value: str) -> ox.NamedNode:
+    return ox.NamedNode(value)  # refuses relative IRIs and characters IRIs may not hold
+
+
+def _integer(value: str) -> ox.Literal:
+    if not _INTEGER.fullmatch(value):
+        raise ValueError("expected digits with an optional sign")
+    return ox.Literal(str(int(value)), datatype=ox.NamedNode(XSD + "integer"))
+
+
+def _date(value: str) -> ox.Literal:
+    if not _DATE.fullmatch(value):
+        raise ValueError("expected YYYY-MM-DD")
+    return ox.Literal(date.fromisoformat(value).isoformat(), datatype=ox.NamedNode(XSD + "date"))
+
+
+def _boolean(value: str) -> ox.Literal:
+    if value.lower() not in _BOOLEANS:
+        raise ValueError("expected true or false")
+    return ox.Literal(_BOOLEANS[value.lower()], datatype=ox.NamedNode(XSD + "boolean"))
+
+
+def _lang(value: str) -> ox.Literal:
+    if not _LANG.fullmatch(value):
+        raise ValueError("expected a language tag such as ko or en")
+    return ox.Literal(value.lower())
+
+
+_TERM_BUILDERS = {"iri": _iri, "string": ox.Literal, "integer": _integer, "date": _date,
+                  "boolean": _boolean, "lang": _lang}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    """One catalogue entry: its header and its SPARQL text."""
+
+    name: str
+    path: Path
+    title: str
+    description: str
+    params: tuple[Param, ...]
+    text: str
+    form: QueryForm
+
+    def bind(self, values: Mapping[str, str] | None = None) -> str:
+        """Return the query text with the given values (else the defaults) in a VALUES clause.
+
+        An empty value counts as not given. An unknown name or an invalid value raises
+        InputError naming the parameter.
+        """
+        values = {k: v for k, v in (values or {}).items() if v != ""}
+        known = {p.name for p in self.params}
+        if unknown := sorted(set(values) - known):
+            raise InputError(
+                f"query {self.name!r} has no parameter {unknown[0]!r}; "
+                f"its parameters: {', '.join(sorted(known)) or 'none'}"
+            )
+        bound = {}
+        for param in self.params:
+            value = values.get(param.name, param.default)
+            if value is not None:
+                bound[param.name] = param.term(value, self.name)
+        return values_clause(self.text, bound)
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "form": self.form.value,
+            "params": [p.to_json() for p in self.params],
+            "query": self.text,
+        }
+
+
+def values_clause(text: str, terms: Mapping[str, ox.NamedNode | ox.Literal]) -> str:
+    """Append one trailing VALUES row binding each variable to its term (pyoxigraph writes it)."""
+    if not terms:
+        return text
+    variables = " ".join(str(ox.Variable(name)) for name in terms)
+    row = " ".join(str(term) for term in terms.values())
+    return f"{text.rstrip()}\nVALUES ({variables}) {{ ({row}) }}\n"
+
+
+class Catalog(Mapping[str, NamedQuery]):
+    """The named queries by name, in name order."""
+
+    def __init__(self, queries: list[NamedQuery]):
+        self._queries = {q.name: q for q in sorted(queries, key=lambda q: q.name)}
+
+    def __getitem__(self, name: str) -> NamedQuery:
+        return self._queries[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._queries)
+
+    def __len__(self) -> int:
+        return len(self._queries)
+
+    def get_query(self, name: str) -> NamedQuery:
+        """Return the named query, or raise NotFound listing the names there are."""
+        try:
+            return self._queries[name]
+        except KeyError:
+            raise NotFound(
+                f"no named query {name!r}; the catalogue has: {', '.join(self._queries)}"
+            ) from None
+
+
+def load_catalog(folder: Path | None = None) -> Catalog:
+    """Load every `*.rq` of `folder` (by default the packaged queries/, not queries/checks/)."""
+    folder = package_dir("queries") if folder is None else folder
+    return Catalog([read_query_file(path) for path in sorted(folder.glob("*.rq"))])
+
+
+def read_query_file(path: Path) -> NamedQuery:
+    """Parse and check one named-query file; raise QueryFileError on any fault."""
+    if not _NAME.fullmatch(path.stem):
+        raise QueryFileError(path, None, "a named query's file name must be kebab-case")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise QueryFileError(path, None, f"cannot read: {error}") from None
+    header = _read_header(path, text.splitlines())
+    form = _check_query(path, text)
+    query = NamedQuery(
+        name=path.stem,
+        path=path,
+        title=header["title"],
+        description=header["description"],
+        params=header["params"],
+        text=text,
+        form=form,
+    )
+    _check_params(query, header["param_lines"])
+    return query
+
+
+def _read_header(path: Path, lines: list[str]) -> dict:
+    """Return title, description and params from the leading `#+` lines."""
+    if not lines or not lines[0].startswith("#+"):
+        raise QueryFileError(path, 1, "a named query starts with its header, '#+ title: ...'")
+    titles, descriptions, params, param_lines = [], [], [], {}
+    in_header = True
+    for number, line in enumerate(lines, start=1):
+        if not line.lstrip().startswith("#+"):
+            in_header = False
+            continue
+        if not in_header:
+            raise QueryFileError(path, number, "header lines ('#+') must all come first")
+        match = _HEADER_LINE.fullmatch(line)
+        if not match:
+            raise QueryFileError(path, number, f"malformed header line {line!r}")
+        key, value = match["key"], match["value"]
+        if not value:
+            raise QueryFileError(path, number, f"header key {key!r} has no value")
+        if key == "title":
+            titles.append((number, value))
+        elif key == "description":
+            descriptions.append(value)
+        elif key == "param":
+            param = _read_param(path, number, value)
+            if param.name in param_lines:
+                raise QueryFileError(path, number, f"parameter {param.name!r} declared twice")
+            params.append(param)
+            param_lines[param.name] = number
+        else:
+            raise QueryFileError(
+                path, number, f"unknown header key {key!r}; known keys: title, description, param"
+            )
+    if len(titles) != 1:
+        line = titles[1][0] if titles else 1
+        raise QueryFileError(path, line, "the header needs exactly one '#+ title:' line")
+    if not descriptions:
+        raise QueryFileError(path, 1, "the header needs a '#+ description:' line")
+    return {"title": titles[0][1], "description": " ".join(descriptions),
+            "params": tuple(params), "param_lines": param_lines}  # fmt: skip
+
+
+def _read_param(path: Path, number: int, value: str) -> Param:
+    """Parse `NAME TYPE DEFAULT "DESCRIPTION"`."""
+    try:
+        fields = shlex.split(value)
+    except ValueError as error:
+        raise QueryFileError(path, number, f"malformed param: {error}") from None
+    if len(fields) != 4:
+        raise QueryFileError(
+            path, number, f'a param needs NAME TYPE DEFAULT "DESCRIPTION", got {len(fields)} fields'
+        )
+    name, kind, default, description = fields
+    if not _PARAM_NAME.fullmatch(name) or name in RESERVED_PARAMS:
+        raise QueryFileError(path, number, f"{name!r} cannot name a parameter")
+    if kind not in PARAM_TYPES:
+        raise QueryFileError(
+            path, number, f"unknown param type {kind!r}; known types: {', '.join(PARAM_TYPES)}"
+        )
+    param = Param(name, kind, None if default == "-" else default, description)
+    if param.default is not None:
+        try:
+            param.term(param.default, path.stem)
+        except InputError as error:
+            raise QueryFileError(path, number, f"bad default: {error.message}") from None
+    return param
+
+
+def _check_query(path: Path, text: str) -> QueryForm:
+    """Return the query's form; refuse updates, SERVICE and text pyoxigraph cannot parse."""
+    info = sparql.inspect(text)
+    if info.update:
+        raise QueryFileError(path, None, "a named query must be a read-only query, not an update")
+    if info.service:
+        raise QueryFileError(path, None, "a named query must not use SERVICE (federation)")
+    _parse(path, text)
+    if info.form is None:
+        raise QueryFileError(path, None, "not a SELECT, ASK, CONSTRUCT or DESCRIBE query")
+    return info.form
+
+
+def _parse(path: Path, text: str, substitutions: dict | None = None) -> None:
+    """Prepare the query against an empty store: parses it, and checks substitutions."""
+    try:
+        result = ox.Store().query(text, substitutions=substitutions)
+        if not isinstance(result, ox.QueryBoolean):
+            list(result)
+    except SyntaxError as error:
+        match = re.match(r"error at (\d+):(\d+): (.*)", str(error), re.DOTALL)
+        line, detail = (int(match[1]), match[3]) if match else (None, str(error))
+        raise QueryFileError(path, line, f"SPARQL syntax error: {detail}") from None
+
+
+def _check_params(query: NamedQuery, lines: Mapping[str, int]) -> None:
+    """Each parameter's variable occurs (and, in a SELECT, is projected); binding parses."""
+    variables = {t.text[1:] for t in sparql.tokenize(query.text) if t.kind == "var"}
+    samples = {}
+    for param in query.params:
+        line = lines[param.name]
+        if param.name not in variables:
+            raise QueryFileError(query.path, line, f"the query has no variable ?{param.name}")
+        sample = param.term(param.default or _SAMPLES[param.type], query.name)
+        samples[param.name] = sample
+        if query.form is QueryForm.SELECT:
+            try:
+                _parse(query.path, query.text, {ox.Variable(param.name): sample})
+            except RuntimeError:  # pyoxigraph: the variable is not in the SELECT projection
+                raise QueryFileError(
+                    query.path, line, f"the SELECT clause must project ?{param.name}"
+                ) from None
+    try:
+        _parse(query.path, values_clause(query.text, samples))
+    except QueryFileError as error:
+        raise QueryFileError(
+            query.path, None, f"cannot take its parameters as a VALUES clause: {error.message}"
+        ) from None
+
+
+_SAMPLES = {"iri": "urn:example:sample", "string": "sample", "integer": "1",
+            "date": "2000-01-01", "boolean": "true", "lang": "en"}  # fmt: skip
+
+
+def dataset_prefixes() -> dict[str, str]:
+    """Return the prefixes the packaged Turtle files declare, by prefix name."""
+    prefixes: dict[str, str] = {}
+    for folder in ("ontology", "data"):
+        for path in turtle_files(folder):
+            parser = ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)
+            for _ in parser:
+                pass
+            prefixes.update(parser.prefixes)
+    return dict(sorted(prefixes.items()))

@@ -1,0 +1,164 @@
+"""Run one query for the command line: in process through the engine, or at an endpoint.
+
+A query is given as SPARQL text, a file, or the name of a catalogue query; named queries (and
+files with a catalogue header) take parameters, bound as catalog.NamedQuery.bind does. The
+result comes back in a format of the formats table, or as an aligned text table.
+"""
+
+import re
+import unicodedata
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from . import __version__, formats, sparql
+from .catalog import Catalog, load_catalog, read_query_file
+from .config import Config
+from .errors import (
+    InputError,
+    NotAcceptable,
+    NotFound,
+    QueryTimeout,
+    SmartcityKgError,
+    UnsupportedMediaType,
+)
+from .formats import ResultFormat, ResultKind
+
+TABLE = "table"
+_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_HTTP_ERRORS = {400: InputError, 403: InputError, 404: NotFound, 406: NotAcceptable,
+                415: UnsupportedMediaType, 503: QueryTimeout}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A serialised result and whether it was cut at the row limit."""
+
+    body: bytes
+    format: ResultFormat
+    truncated: bool = False
+    limit: int | None = None
+
+
+def resolve(spec: str, params: dict[str, str], catalogue: Catalog | None = None) -> str:
+    """Return the query text for SPARQL text, a file or a catalogue name, with params bound."""
+    path = Path(spec)
+    if "\n" not in spec and len(spec) < 4096 and path.is_file():
+        if path.read_text(encoding="utf-8").startswith("#+"):
+            return read_query_file(path).bind(params)
+        return _plain(path.read_text(encoding="utf-8"), params)
+    if _NAME.fullmatch(spec):
+        catalogue = catalogue if catalogue is not None else load_catalog()
+        if spec in catalogue or "-" in spec:  # a hyphenated word can only be a (wrong) name
+            return catalogue.get_query(spec).bind(params)
+    return _plain(spec, params)
+
+
+def _plain(text: str, params: dict[str, str]) -> str:
+    if params:
+        raise InputError("--param needs a named query (or a file with a '#+' header)")
+    return text
+
+
+def transport_format(text: str, name: str) -> ResultFormat:
+    """Return the format to ask for: `name`, or for a table one that can be parsed back."""
+    kind = sparql.inspect(text).kind or ResultKind.SOLUTIONS
+    if name != TABLE:
+        return formats.check_kind(formats.by_name(name), kind)
+    return formats.by_name("json" if kind is ResultKind.SOLUTIONS else "nt")
+
+
+def run_local(text: str, fmt: ResultFormat, config: Config) -> Answer:
+    """Run the query in this process's own engine (worker processes, limits, safety checks)."""
+    from .engine import QueryEngine  # the endpoint path does not need the store
+
+    with QueryEngine(config) as engine:
+        result = engine.run(text, format=fmt)
+    return Answer(result.body, result.format, result.truncated, result.limit)
+
+
+def run_remote(endpoint: str, text: str, fmt: ResultFormat, timeout: float) -> Answer:
+    """POST the query to a SPARQL endpoint (SPARQL 1.1 Protocol) and return its answer."""
+    if urllib.parse.urlsplit(endpoint).scheme not in ("http", "https"):
+        raise InputError(f"--endpoint must be an http or https URL, not {endpoint!r}")
+    request = urllib.request.Request(
+        endpoint,
+        data=urllib.parse.urlencode({"query": text}).encode(),
+        headers={"Accept": fmt.media_type, "User-Agent": f"smartcity-kg/{__version__}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            body = response.read()
+            truncated = response.headers.get("SPARQL-Results-Truncated") == "true"
+            limit = response.headers.get("SPARQL-Results-Limit")
+    except urllib.error.HTTPError as error:
+        message = error.read().decode("utf-8", "replace").strip() or error.reason
+        raise _HTTP_ERRORS.get(error.code, SmartcityKgError)(
+            f"{endpoint} answered {error.code}: {message}"
+        ) from None
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise SmartcityKgError(f"cannot reach {endpoint}: {reason}") from None
+    return Answer(body, fmt, truncated, int(limit) if limit and limit.isdigit() else None)
+
+
+def render_table(answer: Answer) -> str:
+    """Return a result as an aligned text table (one row per solution or triple)."""
+    if answer.format.kind is ResultKind.SOLUTIONS:
+        parsed = ox.parse_query_results(answer.body, format=answer.format.oxigraph)
+        if isinstance(parsed, ox.QueryBoolean):
+            return f"{bool(parsed)}\n".lower()
+        header = [v.value for v in parsed.variables]
+        rows = [[show_term(term) for term in solution] for solution in parsed]
+    else:
+        header = ["subject", "predicate", "object"]
+        quads = ox.parse(answer.body, format=answer.format.oxigraph)
+        rows = [[show_term(q.subject), show_term(q.predicate), show_term(q.object)] for q in quads]
+    return _aligned([header, *rows]) + f"({len(rows)} {'row' if len(rows) == 1 else 'rows'})\n"
+
+
+def show_term(term) -> str:
+    """Return a term as a table shows it: IRIs bare, literals with their language tag."""
+    if term is None:
+        return ""
+    if isinstance(term, ox.Literal):
+        text = term.value.replace("\r", " ").replace("\n", " ")
+        return f"{text}@{term.language}" if term.language else text
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    return getattr(term, "value", str(term))
+
+
+def _aligned(rows: list[list[str]]) -> str:
+    """Pad columns to the widest cell, counting wide (Korean) characters as two columns."""
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for number, row in enumerate(rows):
+        cells = [
+            cell + " " * (width - _width(cell)) for cell, width in zip(row, widths, strict=True)
+        ]
+        lines.append("  ".join(cells).rstrip())
+        if number == 0:
+            lines.append("  ".join("-" * width for width in widths))
+    return "\n".join(lines) + "\n"
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def parse_params(pairs: list[str]) -> dict[str, str]:
+    """Return `--param NAME=VALUE` pairs as a dict; a pair without '=' or a repeat is an error."""
+    params: dict[str, str] = {}
+    for pair in pairs:
+        name, equals, value = pair.partition("=")
+        if not equals or not name:
+            raise InputError(f"--param {pair!r}: expected NAME=VALUE")
+        if name in params:
+            raise InputError(f"--param {name!r} is given twice")
+        params[name] = value
+    return params

@@ -1,0 +1,187 @@
+"""`smartcity-kg query` as users run it: the installed console script, in a subprocess."""
+
+import csv
+import io
+import os
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from smartcity_kg.catalog import load_catalog
+from smartcity_kg.graph import load_store
+
+SCRIPT = Path(sys.executable).with_name("smartcity-kg")
+KAIA = "https://w3id.org/smartcity-kr/institution/kaia"
+
+
+def query(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    environment = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [str(SCRIPT), "query", *args], capture_output=True, text=True, timeout=120, env=environment
+    )
+
+
+@pytest.fixture(scope="module")
+def expected():
+    """Run a named query the plain way, to compare the command's output with."""
+    store = load_store()
+
+    def rows(name: str, **params) -> list:
+        text = load_catalog()[name].bind(params)
+        return list(store.query(text, use_default_graph_as_union=True))
+
+    return rows
+
+
+def csv_rows(output: str) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(output)))
+
+
+def test_console_script_is_installed():
+    assert SCRIPT.is_file()
+
+
+def test_named_query_prints_an_aligned_table(expected):
+    result = query("list-institutions")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["institution", "nameKo", "nameEn", "acronym", "bodyType", "tasks"]
+    assert lines[-1] == f"({len(expected('list-institutions'))} rows)"
+    starts = [i for i, c in enumerate(lines[1]) if c == "-" and (i == 0 or lines[1][i - 1] == " ")]
+    for line in lines[2:-1]:
+        cells = display_cells(line)
+        for start in starts[1:]:
+            assert cells[start - 2 : start] == [" ", " "], line
+
+
+def display_cells(line: str) -> list[str]:
+    """Return a line as terminal cells: a wide (Korean) character fills two."""
+    cells = []
+    for char in line:
+        cells += [char] * (2 if unicodedata.east_asian_width(char) in "WF" else 1)
+    return cells
+
+
+def test_param_is_bound(expected):
+    result = query("list-tasks", "--param", f"institution={KAIA}", "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    found = csv_rows(result.stdout)
+    assert len(found) == len(expected("list-tasks", institution=KAIA)) > 0
+    assert {r["institution"] for r in found} == {KAIA}
+
+
+def test_formats_are_written_raw():
+    result = query("list-duties", "--format", "tsv")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0].startswith("?notation\t?duty")
+    result = query("list-duties", "--format", "json")
+    assert result.stdout.startswith('{"head":{"vars":["notation"')
+
+
+def test_describe_writes_turtle():
+    iri = "https://w3id.org/smartcity-kr/duty/19-4-2-4"
+    result = query("describe-resource", "--param", f"iri={iri}", "--format", "ttl")
+    assert result.returncode == 0, result.stderr
+    triples = list(ox.parse(result.stdout.encode(), format=ox.RdfFormat.TURTLE))
+    assert triples and {t.subject.value for t in triples} == {iri}
+
+
+def test_sparql_text_runs():
+    result = query('SELECT ?x WHERE { BIND ("가나" AS ?x) }')
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["x", "----", "가나", "(1 row)"]
+
+
+def test_ask_prints_true_or_false():
+    assert query("ASK { ?s a ?t }").stdout == "true\n"
+    assert query("ASK { <urn:x:none> ?p ?o }").stdout == "false\n"
+
+
+def test_query_files_run_with_or_without_a_header(tmp_path):
+    plain = tmp_path / "plain.rq"
+    plain.write_text("SELECT (1 AS ?one) {}\n")
+    assert query(str(plain), "--format", "csv").stdout.splitlines() == ["one", "1"]
+    named = tmp_path / "echo-it.rq"
+    named.write_text('#+ title: Echo\n#+ description: D\n#+ param: s string x "S"\nSELECT ?s {}\n')
+    assert query(str(named), "--param", "s=hi", "--format", "csv").stdout.splitlines() == [
+        "s",
+        "hi",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["list-tasks", "--param", "institution=kaia"], "parameter 'institution'"),
+     (["list-tasks", "--param", "nope=1"], "no parameter 'nope'"),
+     (["list-tasks", "--param", "institution"], "expected NAME=VALUE"),
+     (["list-task"], "no named query 'list-task'"),
+     (["SELECT ?x { ?x }"], "SPARQL syntax error at line 1"),
+     (["SELECT (1 AS ?x) {}", "--param", "a=b"], "--param needs a named query"),
+     (["INSERT DATA { <x:a> <x:b> <x:c> }"], "read-only"),
+     (["SELECT * { SERVICE <http://example.org/> { ?s ?p ?o } }"], "SERVICE"),
+     (["describe-resource", "--format", "csv"], "cannot hold graph results")],
+)  # fmt: skip
+def test_user_errors_exit_2_with_one_line(args, message):
+    result = query(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("smartcity-kg: error: ")
+
+
+def test_truncated_result_warns(expected):
+    result = query("list-tasks", "--format", "csv", env={"SMARTCITY_KG_MAX_ROWS": "2"})
+    assert result.returncode == 0, result.stderr
+    assert len(csv_rows(result.stdout)) == 2
+    assert "result cut at 2 rows" in result.stderr
+
+
+# --- against a real server ---------------------------------------------------------------------
+
+
+def test_endpoint_gives_the_same_answer(packaged_sparql_server):
+    args = ["list-tasks", "--param", f"institution={KAIA}", "--format", "csv"]
+    local = query(*args)
+    remote = query(*args, "--endpoint", packaged_sparql_server.endpoint)
+    assert remote.returncode == 0, remote.stderr
+    assert remote.stdout == local.stdout != ""
+
+
+def test_endpoint_table_and_turtle(packaged_sparql_server):
+    endpoint = packaged_sparql_server.endpoint
+    table = query("list-duties", "--endpoint", endpoint)
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.splitlines()[0].split()[:2] == ["notation", "duty"]
+    turtle = query("describe-resource", "--format", "ttl", "--endpoint", endpoint)
+    assert list(ox.parse(turtle.stdout.encode(), format=ox.RdfFormat.TURTLE))
+
+
+def test_endpoint_errors_keep_the_server_message(packaged_sparql_server):
+    result = query("SELECT ?x { ?x }", "--endpoint", packaged_sparql_server.endpoint)
+    assert result.returncode == 2
+    assert "answered 400" in result.stderr and "syntax error" in result.stderr
+
+
+def test_endpoint_truncation_warns(sparql_server_factory, monkeypatch):
+    monkeypatch.setenv("SMARTCITY_KG_MAX_ROWS", "2")
+    server = sparql_server_factory()
+    result = query("list-tasks", "--format", "csv", "--endpoint", server.endpoint)
+    assert len(csv_rows(result.stdout)) == 2
+    assert "result cut at 2 rows" in result.stderr
+
+
+def test_unreachable_endpoint_exits_1(loopback_listener):
+    port = loopback_listener.port  # accepts, then closes without answering
+    result = query("list-duties", "--endpoint", f"http://127.0.0.1:{port}/sparql")
+    assert result.returncode == 1
+    assert "cannot reach" in result.stderr or "answered" in result.stderr
+
+
+def test_endpoint_must_be_http():
+    result = query("list-duties", "--endpoint", "file:///etc/passwd")
+    assert result.returncode == 2
+    assert "http or https URL" in result.stderr
