@@ -128,7 +128,6 @@ def test_profile_sectors_of_lh_are_the_four_sejong_sectors(baseline):
     }
 
 
-
 def test_certification_institutions_work_in_no_pilot_city(baseline):
     # KRIHS's and KICT's bullets are certification management, outside the national pilot
     # programme, so no pilot city is theirs; KOTI's transportation bullet is a pilot-city task.
@@ -136,6 +135,7 @@ def test_certification_institutions_work_in_no_pilot_city(baseline):
     assert cities[iri("institution/krihs")] == set()
     assert cities[iri("institution/kict")] == set()
     assert cities[iri("institution/koti")] == {iri("city/sejong"), iri("city/busan")}
+
 
 # --- 3. Sector by city -----------------------------------------------------------------------
 #

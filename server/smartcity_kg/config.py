@@ -1,4 +1,4 @@
-"""Configuration in one place: defaults, then SMARTCITY_KG_* environment variables, validated once."""
+"""Configuration in one place: defaults, then SMARTCITY_KG_* environment variables."""
 
 import os
 from dataclasses import dataclass, fields, replace
@@ -25,7 +25,8 @@ class Config:
     def __post_init__(self):
         for name in ("timeout", "max_rows", "max_query_length", "max_body_bytes", "workers"):
             if getattr(self, name) <= 0:
-                raise InputError(f"configuration {name} must be positive, got {getattr(self, name)}")
+                value = getattr(self, name)
+                raise InputError(f"configuration {name} must be positive, got {value}")
         if not self.base_iri.endswith("/"):
             raise InputError(f"configuration base_iri must end with '/', got {self.base_iri!r}")
 
@@ -47,4 +48,5 @@ def _coerce(name: str, kind, raw: str):
     try:
         return kind(raw)
     except ValueError:
-        raise InputError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not a valid {kind.__name__}") from None
+        variable = ENV_PREFIX + name.upper()
+        raise InputError(f"{variable}={raw!r} is not a valid {kind.__name__}") from None
