@@ -1,7 +1,17 @@
-"""Shared fixtures. Browser fixtures drive Debian's Chromium through Playwright (never a downloaded browser)."""
+"""Shared fixtures.
+
+Browser fixtures drive Debian's Chromium through Playwright, never a downloaded browser.
+"""
 
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -43,3 +53,156 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+# --- SPARQL endpoint fixtures (real server, loopback listener) ------------------------------
+
+W3C_PROTOCOL_DATA = Path(__file__).parent / "fixtures" / "w3c-sparql11-protocol"
+W3C_GRAPHS_NQ = W3C_PROTOCOL_DATA / "w3c-protocol-graphs.nq"
+
+
+def free_port() -> int:
+    """Return a loopback port that was free a moment ago."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class LoopbackListener:
+    """A plain TCP listener recording every connection it receives (there should be none)."""
+
+    port: int
+    connections: list = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/sparql"
+
+
+@pytest.fixture
+def loopback_listener():
+    """Listen on a free loopback port in a thread; record what connects."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    listener = LoopbackListener(server.getsockname()[1])
+    stop = threading.Event()
+
+    def accept():
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            listener.connections.append(conn.recv(4096))
+            conn.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield listener
+    stop.set()
+    thread.join()
+    server.close()
+
+
+@dataclass
+class SparqlServer:
+    """A `smartcity-kg serve` process on a loopback port."""
+
+    process: subprocess.Popen
+    base: str
+    log: Path
+
+    @property
+    def endpoint(self) -> str:
+        return self.base + "/sparql"
+
+    def descendants(self) -> list[int]:
+        """Return the pids of every process below the server (gunicorn worker, query workers)."""
+        children = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        found, todo = [], [self.process.pid]
+        while todo:
+            kids = children.get(todo.pop(), [])
+            found += kids
+            todo += kids
+        return found
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_sparql_server(
+    tmp_dir: Path, *args: str, env: dict | None = None, ready_timeout: float = 30
+) -> SparqlServer:
+    """Start `smartcity-kg serve` with `args` (and extra environment) until /healthz answers."""
+    import requests
+
+    port = free_port()
+    log = tmp_dir / f"serve-{port}.log"
+    command = [sys.executable, "-m", "smartcity_kg.cli", "serve", "--port", str(port), *args]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+        )
+    server = SparqlServer(process, f"http://127.0.0.1:{port}", log)
+    deadline = time.monotonic() + ready_timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if requests.get(server.base + "/healthz", timeout=1).status_code == 200:
+                return server
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    server.stop()
+    pytest.fail(f"server did not start within {ready_timeout} s:\n{log.read_text()}")
+
+
+@pytest.fixture
+def sparql_server_factory(tmp_path):
+    """Start servers with given `serve` arguments; stop them all after the test."""
+    servers = []
+
+    def start(*args: str, env: dict | None = None) -> SparqlServer:
+        servers.append(start_sparql_server(tmp_path, *args, env=env))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def w3c_sparql_server(tmp_path_factory):
+    """A real server over the W3C protocol test graphs (one named graph per data file)."""
+    server = start_sparql_server(
+        tmp_path_factory.mktemp("w3c"), "--data", str(W3C_GRAPHS_NQ), "--timeout", "5"
+    )
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def packaged_sparql_server(tmp_path_factory):
+    """A real server over the packaged graph and query catalogue, shared by a session."""
+    server = start_sparql_server(tmp_path_factory.mktemp("packaged"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def w3c_graphs_nq() -> Path:
+    """The W3C protocol test triples, each in its named graph, as N-Quads."""
+    return W3C_GRAPHS_NQ

@@ -1,0 +1,205 @@
+"""The `smartcity-kg` command: a dispatch table of subcommands, each a small function.
+
+To add a command, write `_<name>_arguments(parser)` and `_<name>(args) -> int | None`, and add
+a row to COMMANDS. Any SmartcityKgError prints one line and exits with its exit code.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from .config import from_env
+from .errors import SmartcityKgError, ValidationFailed
+
+
+def _serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default %(default)s)")
+    parser.add_argument(
+        "--workers", type=int, help="query worker processes (SMARTCITY_KG_WORKERS, default 2)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, help="seconds a query may run (SMARTCITY_KG_TIMEOUT, default 10)"
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        action="append",
+        metavar="FILE",
+        help="serve this RDF file instead of the packaged graph (repeatable); triples go to a "
+        "named graph named by the file's URI, quads keep their graphs",
+    )
+
+
+def _serve(args: argparse.Namespace) -> None:
+    from .serve import file_sources, serve  # gunicorn is only needed by this command
+
+    config = from_env(workers=args.workers, timeout=args.timeout)
+    sources = file_sources(args.data) if args.data else None
+    serve(config, host=args.host, port=args.port, sources=sources)
+
+
+def _query_arguments(parser: argparse.ArgumentParser) -> None:
+    from .formats import FORMATS
+
+    parser.add_argument(
+        "query",
+        metavar="QUERY|FILE|NAME",
+        help="SPARQL text, a .rq file, or the name of a catalogue query",
+    )
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="bind a parameter of a named query (repeatable)",
+    )
+    parser.add_argument(
+        "--format",
+        default="table",
+        choices=["table", *(f.name for f in FORMATS)],
+        help="output: an aligned text table (default) or a result format",
+    )
+    parser.add_argument(
+        "--endpoint", metavar="URL", help="run at this SPARQL endpoint instead of in process"
+    )
+    parser.add_argument(
+        "--timeout", type=float, help="seconds a query may run (SMARTCITY_KG_TIMEOUT, default 10)"
+    )
+
+
+def _query(args: argparse.Namespace) -> None:
+    from . import client
+
+    config = from_env(timeout=args.timeout)
+    text = client.resolve(args.query, client.parse_params(args.param))
+    fmt = client.transport_format(text, args.format)
+    if args.endpoint:
+        answer = client.run_remote(args.endpoint, text, fmt, timeout=config.timeout + 30)
+    else:
+        answer = client.run_local(text, fmt, config)
+    if answer.truncated:
+        print(f"smartcity-kg: warning: result cut at {answer.limit} rows", file=sys.stderr)
+    if args.format == client.TABLE:
+        sys.stdout.write(client.render_table(answer))
+    else:
+        sys.stdout.buffer.write(answer.body)
+        sys.stdout.flush()
+
+
+def _coverage_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--by", default="duty", metavar="VIEW",
+        help="duty, institution, city, programme or overlap (default %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--format", default="table", metavar="FORMAT",
+        help="table, csv, json, markdown or html (default %(default)s)",
+    )  # fmt: skip
+    parser.add_argument("--lang", default="en", help="labels in en or ko (default %(default)s)")
+    parser.add_argument(
+        "--with", dest="drafts", type=Path, action="append", default=[], metavar="FILE.ttl",
+        help="add a draft to the graph (repeatable), validate it, and show what it changes",
+    )  # fmt: skip
+
+
+def _coverage(args: argparse.Namespace) -> None:
+    from .coverage_formats import write_report
+
+    sys.stdout.write(write_report(args.by, args.format, args.lang, args.drafts))
+
+
+def _validate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "files",
+        nargs="*",
+        type=Path,
+        metavar="FILE",
+        help="RDF files to validate with the packaged ontology (default: the packaged graph)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "turtle"),
+        default="text",
+        help="a readable report, or the SHACL report graph as Turtle (default %(default)s)",
+    )
+
+
+def _validate(args: argparse.Namespace) -> None:
+    from . import graph, validate  # pySHACL is only needed by this command
+
+    if args.files:
+        report = validate.validate_files(args.files)
+    else:
+        report = validate.validate_store(graph.load_store())
+    sys.stdout.write(report.to_text() if args.format == "text" else report.to_turtle())
+    if not report.conforms:
+        raise ValidationFailed(f"does not conform: {len(report.violations)} SHACL violation(s)")
+
+
+def _export_arguments(parser: argparse.ArgumentParser) -> None:
+    from .dumps import DUMP_FORMATS
+
+    parser.add_argument(
+        "--format", required=True, metavar="F", help=f"one of: {', '.join(DUMP_FORMATS)}"
+    )
+    parser.add_argument(
+        "--output", type=Path, metavar="FILE", help="write here instead of standard output"
+    )
+
+
+def _export(args: argparse.Namespace) -> None:
+    from .dumps import Dumps, dump_format
+
+    data = Dumps(_packaged_store()).for_format(dump_format(args.format))
+    if args.output:
+        args.output.write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+
+
+def _packaged_store():
+    from .graph import load_store
+
+    return load_store()
+
+
+# name, help, add arguments, run
+COMMANDS = [
+    ("serve", "run the SPARQL endpoint with gunicorn", _serve_arguments, _serve),
+    ("validate", "check the graph against the SHACL shapes", _validate_arguments, _validate),
+    (
+        "coverage",
+        "show which duties, sectors and programmes the institutions cover",
+        _coverage_arguments,
+        _coverage,
+    ),
+    ("query", "run a query, a query file or a named query", _query_arguments, _query),
+    ("export", "write the whole graph, byte for byte as downloaded", _export_arguments, _export),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser with one subparser per row of COMMANDS."""
+    parser = argparse.ArgumentParser(prog="smartcity-kg")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, summary, add_arguments, run in COMMANDS:
+        sub = subparsers.add_parser(name, help=summary, description=summary)
+        add_arguments(sub)
+        sub.set_defaults(run=run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; render our errors as one line on stderr with their exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except SmartcityKgError as error:
+        print(f"smartcity-kg: error: {error.message}", file=sys.stderr)
+        return error.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""Read just enough of a SPARQL text to route it safely before any parser or worker sees it.
+
+A tokenizer (not a regular expression over the raw text) tells the query form, whether the
+text is an update, and whether it names SERVICE or has a FROM clause. Working on tokens means a
+`?service` variable, `<http://ex/SERVICE>`, a prefixed name `ex:service`, a comment or a string
+literal never look like the keyword. pyoxigraph's parser stays the judge of syntax: a text this
+module cannot classify is passed on, and the parser reports the error with its position.
+"""
+
+import functools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import Enum
+
+from .errors import QueryRefused
+from .formats import ResultKind
+
+
+class UpdateRefused(QueryRefused):
+    """A SPARQL Update sent to this read-only endpoint."""
+
+    http_status = 403
+
+
+class QueryForm(Enum):
+    """The four SPARQL query forms."""
+
+    SELECT = "SELECT"
+    ASK = "ASK"
+    CONSTRUCT = "CONSTRUCT"
+    DESCRIBE = "DESCRIBE"
+
+    @property
+    def kind(self) -> ResultKind:
+        """Return the kind of result this form gives: solutions, or a graph."""
+        graph = self in (QueryForm.CONSTRUCT, QueryForm.DESCRIBE)
+        return ResultKind.GRAPH if graph else ResultKind.SOLUTIONS
+
+
+UPDATE_KEYWORDS = frozenset(
+    {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
+)
+
+_PN = r"(?:[\w:%\-]|\\[_~.\-!$&'()*+,;=/?#@%])"  # a character of a prefixed name's local part
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<comment>\#[^\r\n]*)
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<string>'''(?:'{0,2}(?:[^'\\]|\\.))*'''|\"\"\"(?:"{0,2}(?:[^"\\]|\\.))*\"\"\"
+              |'(?:[^'\\\r\n]|\\.)*'|"(?:[^"\\\r\n]|\\.)*"
+              |['"][^\r\n]*)
+  | (?P<var>[?$]\w+)
+  | (?P<langtag>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
+  | (?P<pname>(?:[\w\-]+(?:\.+[\w\-]+)*)?:(?:PN+(?:\.+PN+)*)?)
+  | (?P<number>[0-9]*\.[0-9]+(?:[eE][+-]?[0-9]+)?|[0-9]+(?:[eE][+-]?[0-9]+)?)
+  | (?P<word>[^\W\d]\w*)
+  | (?P<punct>.)
+    """.replace("PN", _PN),
+    re.VERBOSE | re.DOTALL,
+)
+# A bare word never holds a dot: `true.SERVICE` is three tokens, as the SPARQL grammar reads it.
+# The unterminated-string branch keeps a broken literal's words from reading as keywords.
+
+
+@dataclass(frozen=True)
+class Token:
+    """One lexical token: its kind (a group name of _TOKEN) and its text."""
+
+    kind: str
+    text: str
+
+    @property
+    def keyword(self) -> str | None:
+        """Return the upper-cased word if this token can be a keyword, else None."""
+        return self.text.upper() if self.kind == "word" else None
+
+
+def tokenize(text: str) -> Iterator[Token]:
+    """Yield the tokens of a SPARQL text, skipping white space and comments."""
+    for match in _TOKEN.finditer(text):
+        if match.lastgroup not in ("space", "comment"):
+            yield Token(match.lastgroup, match.group())
+
+
+@dataclass(frozen=True)
+class QueryInfo:
+    """What the endpoint needs to know about a request text before running it."""
+
+    form: QueryForm | None  # None when the text starts like neither a query nor an update
+    update: bool
+    service: bool  # uses the SERVICE keyword (federation: would make the server fetch URLs)
+    dataset: bool  # has a FROM or FROM NAMED clause
+
+    @property
+    def kind(self) -> ResultKind | None:
+        """Return the kind of result the query gives, or None if unknown."""
+        return self.form.kind if self.form else None
+
+
+@functools.lru_cache(maxsize=256)  # the web layer and the engine both inspect each request
+def inspect(text: str) -> QueryInfo:
+    """Return the form of a SPARQL text and the features that decide whether it may run."""
+    keywords = [m.group().upper() for m in _TOKEN.finditer(text) if m.lastgroup == "word"]
+    first = _first_keyword(keywords)
+    return QueryInfo(
+        form=QueryForm.__members__.get(first) if first else None,
+        update=first in UPDATE_KEYWORDS,
+        service="SERVICE" in keywords,
+        dataset="FROM" in keywords,
+    )
+
+
+def _first_keyword(keywords: list[str]) -> str | None:
+    """Return the first keyword after the prologue (BASE and PREFIX declarations)."""
+    return next((k for k in keywords if k not in ("BASE", "PREFIX")), None)
+
+
+def check_read_only(info: QueryInfo) -> None:
+    """Refuse updates and federated queries: the endpoint neither writes nor fetches."""
+    if info.update:
+        raise UpdateRefused("this endpoint is read-only: SPARQL Update (and LOAD) is refused")
+    if info.service:
+        raise QueryRefused(
+            "SERVICE (federated query) is refused: this endpoint never fetches other endpoints"
+        )

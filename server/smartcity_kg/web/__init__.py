@@ -1,0 +1,31 @@
+"""The Flask adapter: an app factory wiring the query engine, blueprints and error rendering."""
+
+from flask import Flask
+
+from ..config import Config, from_env
+from ..engine import QueryEngine
+
+
+def create_app(config: Config | None = None, *, engine: QueryEngine | None = None) -> Flask:
+    """Create the web app over `engine` (by default, one over the packaged graph)."""
+    config = config or (engine.config if engine else from_env())
+    app = Flask(__name__)
+    app.config.update(
+        MAX_CONTENT_LENGTH=config.max_body_bytes,
+        MAX_FORM_MEMORY_SIZE=config.max_body_bytes,
+        SMARTCITY_KG=config,
+    )
+    app.extensions["smartcity_kg.engine"] = engine or QueryEngine(config)
+
+    from . import coverage, downloads, errors, hooks, linked_data, pages, queries, service, sparql
+
+    errors.init_app(app)
+    hooks.init_app(app)
+    app.register_blueprint(sparql.bp)
+    app.register_blueprint(service.bp)
+    app.register_blueprint(pages.bp)
+    queries.init_app(app)
+    app.register_blueprint(downloads.bp)
+    app.register_blueprint(coverage.bp)
+    app.register_blueprint(linked_data.bp)  # last: its /<path:path> answers every minted IRI
+    return app

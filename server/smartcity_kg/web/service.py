@@ -1,0 +1,122 @@
+"""What the service says about itself: the SPARQL 1.1 Service Description and /healthz."""
+
+import importlib
+import importlib.util
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from .. import __version__
+from ..formats import FORMATS, ResultKind
+from ..graph import graph_iri
+from .negotiation import negotiate
+
+bp = Blueprint("service", __name__)
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+PREFIXES = {"sd": SD, "formats": "http://www.w3.org/ns/formats/"}
+# Checked once at import: the validation module may not exist yet in every checkout.
+HAS_VALIDATION = importlib.util.find_spec("smartcity_kg.validate") is not None
+
+
+@bp.get("/healthz")
+def healthz():
+    """Report the release, the size of the data and whether it conforms to the shapes."""
+    engine = current_app.extensions["smartcity_kg.engine"]
+    return jsonify(
+        status="ok",
+        release=__version__,
+        triples=len(engine.store),
+        graphs=len(named_graphs(engine.store)),
+        conforms=data_conforms(engine.store),
+    )
+
+
+def data_conforms(store: ox.Store) -> bool | None:
+    """Return whether the data conforms to the shapes, validated once per app (it is slow).
+
+    None when the validation module is absent or the store has no packaged data graph
+    (`serve --data` with other files).
+    """
+    cache = current_app.extensions.setdefault("smartcity_kg.conforms", {})
+    if "value" not in cache:
+        cache["value"] = _validate(store)
+    return cache["value"]
+
+
+def check_conformance(app) -> None:
+    """Validate now, so that the first /healthz answers at once (serve calls this at start)."""
+    with app.app_context():
+        data_conforms(app.extensions["smartcity_kg.engine"].store)
+
+
+def _validate(store: ox.Store) -> bool | None:
+    validate = importlib.import_module("smartcity_kg.validate") if HAS_VALIDATION else None
+    check = getattr(validate, "validate_store", None)
+    if check is None or ox.NamedNode(graph_iri("data")) not in set(store.named_graphs()):
+        return None
+    return bool(check(store).conforms)
+
+
+def service_description() -> Response:
+    """Answer a plain GET of the endpoint: the query page for browsers, else the description."""
+    fmt = negotiate(ResultKind.GRAPH, html=True)
+    if fmt is None:
+        page = query_page()
+        if page is not None:
+            response = current_app.make_response(page)
+            response.vary.add("Accept")
+            return response
+        fmt = negotiate(ResultKind.GRAPH)
+    engine = current_app.extensions["smartcity_kg.engine"]
+    triples = describe_service(request.base_url, named_graphs(engine.store))
+    body = ox.serialize(triples, format=fmt.oxigraph, prefixes=PREFIXES)
+    response = Response(body, content_type=fmt.content_type)
+    response.vary.add("Accept")
+    return response
+
+
+def query_page():
+    """Return the HTML query page from web/pages.py if it exists yet, else None."""
+    if importlib.util.find_spec(f"{__package__}.pages") is None:
+        return None
+    render = getattr(importlib.import_module(f"{__package__}.pages"), "render_query_page", None)
+    return render() if render else None
+
+
+def named_graphs(store: ox.Store) -> list[str]:
+    """Return the IRIs of the store's named graphs, sorted."""
+    return sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode))
+
+
+def describe_service(endpoint: str, graphs: list[str]) -> list[ox.Triple]:
+    """Return the SPARQL 1.1 Service Description of this read-only, non-federating endpoint."""
+    service, dataset, default = ox.BlankNode(), ox.BlankNode(), ox.BlankNode()
+    triples = [
+        _t(service, RDF_TYPE, _sd("Service")),
+        _t(service, _sd("endpoint"), ox.NamedNode(endpoint)),
+        _t(service, _sd("supportedLanguage"), _sd("SPARQL11Query")),
+        _t(service, _sd("feature"), _sd("UnionDefaultGraph")),
+        _t(service, _sd("defaultDataset"), dataset),
+        _t(dataset, RDF_TYPE, _sd("Dataset")),
+        _t(dataset, _sd("defaultGraph"), default),
+        _t(default, RDF_TYPE, _sd("Graph")),
+    ]
+    triples += [_t(service, _sd("resultFormat"), ox.NamedNode(f.iri)) for f in FORMATS]
+    for iri in graphs:
+        named = ox.BlankNode()
+        triples += [
+            _t(dataset, _sd("namedGraph"), named),
+            _t(named, RDF_TYPE, _sd("NamedGraph")),
+            _t(named, _sd("name"), ox.NamedNode(iri)),
+        ]
+    return triples
+
+
+def _sd(term: str) -> ox.NamedNode:
+    return ox.NamedNode(SD + term)
+
+
+def _t(subject, predicate, obj) -> ox.Triple:
+    return ox.Triple(subject, predicate, obj)

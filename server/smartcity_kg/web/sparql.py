@@ -1,0 +1,115 @@
+"""The /sparql endpoint: the SPARQL 1.1 Protocol's query operation, read-only."""
+
+from flask import Blueprint, Response, current_app, g, request
+
+from .. import sparql
+from ..engine import Dataset, QueryEngine, QueryResult, query_id
+from ..errors import InputError, PayloadTooLarge, UnsupportedMediaType
+from ..sparql import UpdateRefused
+from .negotiation import negotiate
+from .service import service_description
+
+bp = Blueprint("sparql", __name__)
+
+FORM = "application/x-www-form-urlencoded"
+QUERY = "application/sparql-query"
+UPDATE = "application/sparql-update"
+CACHE_CONTROL = "public, max-age=300"
+GZIP_MIN_BYTES = 1024
+
+
+@bp.route("/sparql", methods=["GET", "POST"])
+def endpoint():
+    """Answer a query; a GET without one describes the service (or shows the query page)."""
+    query = read_query()
+    if query is None:
+        return service_description()
+    info = sparql.inspect(query)
+    sparql.check_read_only(info)
+    fmt = negotiate(info.kind) if info.kind else None
+    g.query_id = query_id(query)
+    result = engine().run(query, format=fmt, dataset=read_dataset())
+    return result_response(result)
+
+
+def engine() -> QueryEngine:
+    return current_app.extensions["smartcity_kg.engine"]
+
+
+def read_query() -> str | None:
+    """Return the one query of the request, refusing updates and malformed requests."""
+    if "update" in request.values:
+        raise UpdateRefused("this endpoint is read-only: the update operation is refused")
+    if request.method == "GET":
+        queries = request.args.getlist("query")
+        if not queries and not _dataset_params():
+            return None
+    else:
+        queries = request.args.getlist("query") + _posted_queries()
+    if len(queries) != 1:
+        raise InputError(
+            "a query request needs exactly one query; "
+            + ("none was given" if not queries else f"{len(queries)} were given")
+        )
+    return queries[0]
+
+
+def _posted_queries() -> list[str]:
+    """Return the queries in a POST body, by its media type (the Protocol allows two)."""
+    limit = current_app.config["SMARTCITY_KG"].max_body_bytes
+    if (request.content_length or 0) > limit:
+        raise PayloadTooLarge(f"request body over the {limit} byte limit")
+    if request.mimetype == FORM:
+        return request.form.getlist("query")
+    if request.mimetype == QUERY:
+        return [_utf8_body()]
+    if request.mimetype == UPDATE:
+        raise UpdateRefused("this endpoint is read-only: application/sparql-update is refused")
+    raise UnsupportedMediaType(
+        f"POST a query as {FORM} or {QUERY}, not {request.mimetype or 'a body without type'}"
+    )
+
+
+def _utf8_body() -> str:
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType(f"a {QUERY} body must be UTF-8, not {charset}")
+    try:
+        return request.get_data().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(f"the query body is not valid UTF-8 (byte {error.start})") from None
+
+
+def _dataset_params() -> bool:
+    return any(k in request.values for k in ("default-graph-uri", "named-graph-uri"))
+
+
+def read_dataset() -> Dataset:
+    """Return the dataset named by default-graph-uri and named-graph-uri (URL or form)."""
+    return Dataset(
+        default_graphs=tuple(request.values.getlist("default-graph-uri")),
+        named_graphs=tuple(request.values.getlist("named-graph-uri")),
+    )
+
+
+def result_response(result: QueryResult) -> Response:
+    """Build the response: ETag and 304, Cache-Control, Vary, truncation headers, gzip."""
+    g.rows = result.rows
+    g.flags = ["truncated"] * result.truncated + ["cached"] * result.cached
+    gzip = len(result.body) >= GZIP_MIN_BYTES and request.accept_encodings["gzip"] > 0
+    etag = result.etag + ("-gz" if gzip else "")
+    if request.method == "GET" and request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+    else:
+        response = Response(result.gzipped if gzip else result.body)
+        response.content_type = result.format.content_type
+        if gzip:
+            response.content_encoding = "gzip"
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.vary.update(("Accept", "Accept-Encoding"))
+    response.headers["SPARQL-Results-Rows"] = str(result.rows)
+    if result.truncated:
+        response.headers["SPARQL-Results-Truncated"] = "true"
+        response.headers["SPARQL-Results-Limit"] = str(result.limit)
+    return response

@@ -1,0 +1,214 @@
+"""One query worker process: forked with the store, answers jobs over a pipe until told to stop.
+
+The parent side is a WorkerHandle; the child side runs `answer` for each Job it receives.
+A child closes every file descriptor it inherited except its pipe (so it never holds a client's
+socket or the listening socket open), ignores Ctrl-C (the parent decides when it stops), exits
+when its pipe closes, and arms SIGALRM for each job so that it dies on its own a few seconds
+past the limit even if its parent is gone.
+"""
+
+import contextlib
+import hashlib
+import itertools
+import os
+import re
+import signal
+import warnings
+from dataclasses import dataclass
+from multiprocessing import Pipe
+from multiprocessing.connection import Connection
+
+import pyoxigraph as ox
+
+from . import formats
+from .errors import NotAcceptable, QuerySyntaxError, SmartcityKgError
+from .formats import ResultFormat, ResultKind
+
+
+class QueryFailed(SmartcityKgError):
+    """The query engine reported an error while evaluating a query."""
+
+
+ERROR_CLASSES = {"syntax": QuerySyntaxError, "format": NotAcceptable, "failed": QueryFailed}
+
+
+@dataclass(frozen=True)
+class Job:
+    """One query for a worker, with everything it needs to run and serialise it."""
+
+    query: str
+    format_name: str | None  # None: the default format for the result's kind
+    default_graphs: tuple[str, ...]
+    named_graphs: tuple[str, ...]
+    union: bool  # use the union of all graphs as the default graph
+    max_rows: int
+    alarm: int  # seconds after which the worker kills itself
+
+    def options(self) -> dict:
+        """Return the keyword arguments of Store.query that set this job's dataset."""
+        if self.union:
+            return {"use_default_graph_as_union": True}
+        if self.default_graphs or self.named_graphs:
+            return {
+                "default_graph": [ox.NamedNode(g) for g in self.default_graphs],
+                "named_graphs": [ox.NamedNode(g) for g in self.named_graphs],
+            }
+        return {}  # the query's own FROM / FROM NAMED clauses decide
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A worker's answer: a serialised result, or an error kind and message."""
+
+    body: bytes = b""
+    format_name: str = ""
+    rows: int = 0
+    truncated: bool = False
+    etag: str = ""
+    error: str | None = None
+    error_kind: str = "failed"
+
+    @property
+    def error_class(self) -> type[SmartcityKgError]:
+        return ERROR_CLASSES[self.error_kind]
+
+
+def answer(store: ox.Store, job: Job) -> Reply:
+    """Run and serialise one job; report failures as a Reply rather than raising."""
+    try:
+        return _serialise(store.query(job.query, **job.options()), job)
+    except SyntaxError as error:
+        return Reply(error=_syntax_message(str(error)), error_kind="syntax")
+    except NotAcceptable as error:
+        return Reply(error=error.message, error_kind="format")
+    except Exception as error:  # the process boundary: whatever the engine raised, say so
+        return Reply(error=f"the query failed: {error}", error_kind="failed")
+
+
+def _syntax_message(detail: str) -> str:
+    """Spell pyoxigraph's 'error at L:C: ...' as a sentence with the line and column."""
+    match = re.match(r"error at (\d+):(\d+): (.*)", detail, re.DOTALL)
+    if match:
+        line, column, rest = match.groups()
+        return f"SPARQL syntax error at line {line}, column {column}: {rest}"
+    return f"SPARQL syntax error: {detail}"
+
+
+def _serialise(result, job: Job) -> Reply:
+    """Serialise at most max_rows solutions or triples; a cut result says it was cut."""
+    if isinstance(result, ox.QueryBoolean):
+        fmt = _format(job, ResultKind.SOLUTIONS)
+        return _reply(result.serialize(format=fmt.oxigraph), fmt, 1, False)
+    kind = ResultKind.SOLUTIONS if isinstance(result, ox.QuerySolutions) else ResultKind.GRAPH
+    fmt = _format(job, kind)
+    items = list(itertools.islice(result, job.max_rows + 1))
+    truncated = len(items) > job.max_rows
+    del items[job.max_rows :]
+    if kind is ResultKind.SOLUTIONS:
+        body = _solutions_body(result.variables, items, fmt)
+    else:
+        body = ox.serialize(items, format=fmt.oxigraph)
+    return _reply(body, fmt, len(items), truncated)
+
+
+def _format(job: Job, kind: ResultKind) -> ResultFormat:
+    if job.format_name is None:
+        return formats.default_format(kind)
+    return formats.check_kind(formats.by_name(job.format_name), kind)
+
+
+def _solutions_body(variables, solutions, fmt: ResultFormat) -> bytes:
+    """Write solutions already taken from the iterator, through TSV (exact and fastest)."""
+    lines = ["\t".join(str(v) for v in variables)]
+    lines += ["\t".join("" if t is None else str(t) for t in s) for s in solutions]
+    tsv = ("\n".join(lines) + "\n").encode()
+    if fmt.oxigraph == ox.QueryResultsFormat.TSV:
+        return tsv
+    parsed = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
+    return parsed.serialize(format=fmt.oxigraph)
+
+
+def _reply(body: bytes, fmt: ResultFormat, rows: int, truncated: bool) -> Reply:
+    etag = hashlib.blake2b(body, digest_size=12).hexdigest()
+    return Reply(body=body, format_name=fmt.name, rows=rows, truncated=truncated, etag=etag)
+
+
+class WorkerHandle:
+    """The parent's end of one worker process."""
+
+    def __init__(self, pid: int, conn: Connection):
+        self.pid = pid
+        self.conn = conn
+
+    def send(self, job: Job) -> None:
+        self.conn.send(job)
+
+    def wait(self, timeout: float) -> bool:
+        """Return True once a reply (or the worker's death) can be read, False on timeout."""
+        return self.conn.poll(max(0.0, timeout))
+
+    def receive(self) -> Reply:
+        return self.conn.recv()
+
+    def alive(self) -> bool:
+        """Return False if an idle worker's pipe shows it has died."""
+        return not self.conn.closed and not self.conn.poll(0)
+
+    def kill(self) -> str:
+        """Kill and reap the process; return how it ended, for messages."""
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        try:
+            _, status = os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            status = None
+        self.conn.close()
+        if status is None:
+            return "already reaped"
+        if os.WIFSIGNALED(status):
+            return f"killed by signal {os.WTERMSIG(status)}"
+        return f"exit status {os.waitstatus_to_exitcode(status)}"
+
+
+def spawn_worker(store: ox.Store) -> WorkerHandle:
+    """Fork a worker that inherits `store`; return the parent's handle to it."""
+    parent, child = Pipe()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns about fork in a threaded process. The child only runs
+        # _child_main, which takes no lock another thread could hold, then os._exit.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:
+        _child_main(child, store)
+    child.close()
+    return WorkerHandle(pid, parent)
+
+
+def _child_main(conn: Connection, store: ox.Store):
+    """Answer jobs until the pipe closes; never return into the parent's code."""
+    code = 1
+    try:
+        _isolate(conn.fileno())
+        while True:
+            try:
+                job = conn.recv()
+            except EOFError:
+                code = 0
+                break
+            signal.alarm(job.alarm)
+            reply = answer(store, job)
+            signal.alarm(0)
+            conn.send(reply)
+    finally:
+        os._exit(code)
+
+
+def _isolate(keep_fd: int) -> None:
+    """Close inherited descriptors and undo the parent's signal handling."""
+    os.closerange(3, keep_fd)
+    os.closerange(keep_fd + 1, os.sysconf("SC_OPEN_MAX"))
+    signal.set_wakeup_fd(-1)
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2,
+                signal.SIGWINCH, signal.SIGCHLD, signal.SIGALRM, signal.SIGABRT):  # fmt: skip
+        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -1,0 +1,246 @@
+"""The query engine: worker processes, time and row limits, datasets, cache."""
+
+import os
+import signal
+import threading
+import time
+
+import pyoxigraph as ox
+import pytest
+
+from smartcity_kg import formats
+from smartcity_kg.config import Config
+from smartcity_kg.engine import Dataset, QueryEngine
+from smartcity_kg.errors import (
+    InputError,
+    NotAcceptable,
+    PayloadTooLarge,
+    QueryRefused,
+    QuerySyntaxError,
+    QueryTimeout,
+    WorkerCrashed,
+)
+from smartcity_kg.graph import GraphSource
+from smartcity_kg.sparql import UpdateRefused
+
+G1, G2 = "http://example.org/graph/one", "http://example.org/graph/two"
+SLOW = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # a cartesian product
+
+
+@pytest.fixture
+def sources(tmp_path):
+    """Two small named graphs, and a few thousand triples to make slow queries with."""
+    one = tmp_path / "one.ttl"
+    one.write_text("<http://ex/a> <http://ex/p> 'one' .\n<http://ex/b> <http://ex/p> 'two' .\n")
+    two = tmp_path / "two.nt"
+    two.write_text("".join(f'<http://ex/n{i}> <http://ex/q> "{i}" .\n' for i in range(3000)))
+    return [GraphSource(G1, (one,)), GraphSource(G2, (two,))]
+
+
+@pytest.fixture
+def engine(sources):
+    with QueryEngine(Config(timeout=1, max_rows=50, workers=2), sources) as engine:
+        yield engine
+
+
+def values(result, name="o"):
+    parsed = ox.parse_query_results(result.body, format=result.format.oxigraph)
+    return sorted(s[name].value for s in parsed)
+
+
+def test_select_defaults_to_sparql_json(engine):
+    result = engine.run("SELECT ?o { <http://ex/a> ?p ?o }")
+    assert result.format.name == "json"
+    assert values(result) == ["one"]
+    assert result.rows == 1 and not result.truncated
+
+
+def test_construct_defaults_to_turtle(engine):
+    result = engine.run("CONSTRUCT WHERE { <http://ex/a> ?p ?o }")
+    assert result.format.name == "ttl"
+    assert len(list(ox.parse(result.body, format=ox.RdfFormat.TURTLE))) == 1
+
+
+def test_ask_gives_one_boolean(engine):
+    result = engine.run("ASK { <http://ex/a> ?p 'one' }", format=formats.by_name("xml"))
+    assert bool(ox.parse_query_results(result.body, format=ox.QueryResultsFormat.XML))
+
+
+@pytest.mark.parametrize("name", ["json", "xml", "csv", "tsv"])
+def test_solutions_body_equals_pyoxigraph_serialisation(engine, name):
+    query = "SELECT ?s ?o ?unbound { GRAPH ?g { ?s ?p ?o } } ORDER BY ?s LIMIT 20"
+    fmt = formats.by_name(name)
+    direct = engine.store.query(query).serialize(format=fmt.oxigraph)
+    assert engine.run(query, format=fmt).body == direct
+
+
+def test_default_graph_is_the_union_of_named_graphs(engine):
+    result = engine.run("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")
+    assert values(result, "n") == ["3002"]
+
+
+def test_from_clause_restricts_the_default_graph(engine):
+    # pyoxigraph's use_default_graph_as_union would override FROM; the engine must not set it.
+    result = engine.run(f"SELECT ?o FROM <{G1}> {{ ?s ?p ?o }}")
+    assert values(result) == ["one", "two"]
+
+
+def test_from_named_only_gives_an_empty_default_graph(engine):
+    result = engine.run(f"SELECT ?o FROM NAMED <{G1}> {{ ?s ?p ?o }}")
+    assert values(result) == []
+
+
+def test_protocol_dataset_overrides_the_query_dataset(engine):
+    query = f"SELECT ?o FROM <{G2}> {{ ?s ?p ?o }}"
+    assert values(engine.run(query, dataset=Dataset(default_graphs=(G1,)))) == ["one", "two"]
+
+
+def test_named_graph_uri_alone_gives_an_empty_default_graph(engine):
+    dataset = Dataset(named_graphs=(G1,))
+    assert values(engine.run("SELECT ?o { ?s ?p ?o }", dataset=dataset)) == []
+    graphs = engine.run("SELECT DISTINCT ?o { GRAPH ?o { ?s ?p ?x } }", dataset=dataset)
+    assert values(graphs) == [G1]
+
+
+def test_from_an_unknown_graph_yields_nothing_and_fetches_nothing(engine, loopback_listener):
+    result = engine.run(f"SELECT * FROM <{loopback_listener.url}> {{ ?s ?p ?o }}")
+    assert result.rows == 0
+    time.sleep(0.3)
+    assert loopback_listener.connections == []
+
+
+def test_service_is_refused_before_execution(engine, loopback_listener):
+    with pytest.raises(QueryRefused):
+        engine.run(f"SELECT * {{ SERVICE <{loopback_listener.url}> {{ ?s ?p ?o }} }}")
+    time.sleep(0.3)
+    assert loopback_listener.connections == []
+
+
+def test_pyoxigraph_does_not_read_unicode_escaped_keywords(engine, loopback_listener):
+    # The SERVICE check is lexical; it relies on the parser not unescaping \u outside strings.
+    with pytest.raises(QuerySyntaxError):
+        engine.run(rf"SELECT * {{ \u0053ERVICE <{loopback_listener.url}> {{ ?s ?p ?o }} }}")
+    assert loopback_listener.connections == []
+
+
+@pytest.mark.parametrize("query", ["INSERT DATA { <a:a> <a:b> <a:c> }", "LOAD <http://x/>"])
+def test_updates_are_refused(engine, query):
+    with pytest.raises(UpdateRefused):
+        engine.run(query)
+
+
+def test_syntax_error_gives_line_and_column(engine):
+    with pytest.raises(QuerySyntaxError, match="line 2, column 16"):
+        engine.run("SELECT *\nWHERE { ?s ?p }")
+
+
+def test_query_over_the_length_limit_is_refused(sources):
+    engine = QueryEngine(Config(max_query_length=20), sources)
+    with engine, pytest.raises(PayloadTooLarge, match="limit is 20"):
+        engine.run("SELECT * { ?s ?p ?o } LIMIT 1")
+
+
+def test_format_of_the_wrong_kind_is_not_acceptable(engine):
+    with pytest.raises(NotAcceptable):
+        engine.run("SELECT * {}", format=formats.by_name("ttl"))
+
+
+def test_invalid_dataset_iri_is_an_input_error():
+    with pytest.raises(InputError, match="default-graph-uri"):
+        Dataset(default_graphs=("not an iri",))
+
+
+def test_solutions_over_the_row_limit_are_cut_and_flagged(engine):
+    result = engine.run("SELECT * { ?s <http://ex/q> ?o }", format=formats.by_name("csv"))
+    assert result.truncated and result.rows == 50 and result.limit == 50
+    assert result.body.count(b"\r\n") == 51  # header and 50 rows
+
+
+def test_triples_over_the_row_limit_are_cut_and_flagged(engine):
+    result = engine.run("CONSTRUCT WHERE { ?s <http://ex/q> ?o }", format=formats.by_name("nt"))
+    assert result.truncated and result.rows == 50
+    assert len(list(ox.parse(result.body, format=ox.RdfFormat.N_TRIPLES))) == 50
+
+
+def test_a_result_of_exactly_the_limit_is_not_truncated(engine):
+    result = engine.run("SELECT * { ?s <http://ex/q> ?o } LIMIT 50")
+    assert result.rows == 50 and not result.truncated
+
+
+def test_query_past_the_limit_is_stopped_while_another_is_answered(engine):
+    outcome = {}
+
+    def slow():
+        started = time.monotonic()
+        try:
+            engine.run(SLOW)
+        except QueryTimeout as error:
+            outcome["error"] = error
+        outcome["elapsed"] = time.monotonic() - started
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    time.sleep(0.2)
+    started = time.monotonic()
+    assert values(engine.run("SELECT ?o { <http://ex/b> ?p ?o }")) == ["two"]
+    assert time.monotonic() - started < 0.5
+    thread.join()
+    assert isinstance(outcome.get("error"), QueryTimeout)
+    assert outcome["error"].http_status == 503
+    assert 1.0 <= outcome["elapsed"] < 2.0
+    assert len(engine.worker_pids) == 2
+
+
+def test_killed_worker_gives_worker_crashed_and_is_replaced(sources):
+    with QueryEngine(Config(timeout=10, workers=1), sources) as engine:
+        engine.start()
+        [victim] = engine.worker_pids
+        threading.Timer(0.3, os.kill, (victim, signal.SIGKILL)).start()
+        started = time.monotonic()
+        with pytest.raises(WorkerCrashed, match="signal 9"):
+            engine.run(SLOW)
+        assert time.monotonic() - started < 2
+        assert engine.worker_pids and engine.worker_pids != [victim]
+        assert engine.run("ASK { ?s ?p 'one' }").rows == 1
+
+
+def test_a_worker_that_died_while_idle_is_replaced_before_use(sources):
+    with QueryEngine(Config(workers=1), sources) as engine:
+        engine.start()
+        [victim] = engine.worker_pids
+        os.kill(victim, signal.SIGKILL)
+        time.sleep(0.2)
+        assert engine.run("ASK { ?s ?p 'one' }").rows == 1
+        assert engine.worker_pids != [victim]
+
+
+def test_close_leaves_no_worker_process(sources):
+    engine = QueryEngine(Config(workers=2), sources)
+    engine.run("ASK {}")
+    pids = engine.worker_pids
+    assert len(pids) == 2
+    engine.close()
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert engine.worker_pids == []
+
+
+def test_identical_queries_are_served_from_the_cache(engine):
+    first = engine.run("SELECT * { ?s ?p 'one' }")
+    second = engine.run("SELECT * { ?s ?p 'one' }")
+    assert not first.cached and second.cached
+    assert second.body == first.body and second.etag == first.etag
+    other = engine.run("SELECT * { ?s ?p 'one' }", format=formats.by_name("csv"))
+    assert not other.cached and other.etag != first.etag
+
+
+def test_cache_can_be_disabled(sources):
+    with QueryEngine(Config(cache_entries=0), sources) as engine:
+        engine.run("ASK {}")
+        assert not engine.run("ASK {}").cached
+
+
+def test_gzip_of_a_cached_result_is_computed_once(engine):
+    first = engine.run("SELECT * { ?s ?p ?o } LIMIT 40")
+    assert engine.run("SELECT * { ?s ?p ?o } LIMIT 40").gzipped is first.gzipped
