@@ -120,6 +120,7 @@ def test_query_files_run_with_or_without_a_header(tmp_path):
      (["list-tasks", "--param", "institution"], "expected NAME=VALUE"),
      (["list-task"], "no named query 'list-task'"),
      (["SELECT ?x { ?x }"], "SPARQL syntax error at line 1"),
+     (["SELECT * {"], "SPARQL syntax error at line 1"),
      (["SELECT (1 AS ?x) {}", "--param", "a=b"], "--param needs a named query"),
      (["INSERT DATA { <x:a> <x:b> <x:c> }"], "read-only"),
      (["SELECT * { SERVICE <http://example.org/> { ?s ?p ?o } }"], "SERVICE"),
@@ -131,6 +132,7 @@ def test_user_errors_exit_2_with_one_line(args, message):
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("smartcity-kg: error: ")
+    assert result.stderr.count("\n") == 1
 
 
 def test_truncated_result_warns(expected):

@@ -29,6 +29,13 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="serve this RDF file instead of the packaged graph (repeatable); triples go to a "
         "named graph named by the file's URI, quads keep their graphs",
     )
+    parser.add_argument(
+        "--no-validate",
+        dest="validate",
+        action="store_false",
+        help="serve data that does not conform to the shapes (foreign data such as test suites); "
+        "by default such data is refused at start",
+    )
 
 
 def _serve(args: argparse.Namespace) -> None:
@@ -36,7 +43,7 @@ def _serve(args: argparse.Namespace) -> None:
 
     config = from_env(workers=args.workers, timeout=args.timeout)
     sources = file_sources(args.data) if args.data else None
-    serve(config, host=args.host, port=args.port, sources=sources)
+    serve(config, host=args.host, port=args.port, sources=sources, validate=args.validate)
 
 
 def _query_arguments(parser: argparse.ArgumentParser) -> None:
@@ -197,7 +204,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args) or 0
     except SmartcityKgError as error:
-        print(f"smartcity-kg: error: {error.message}", file=sys.stderr)
+        if error.detail:
+            print(error.detail, file=sys.stderr)
+        message = " ".join(error.message.split())  # always one line, whatever the parser said
+        print(f"smartcity-kg: error: {message}", file=sys.stderr)
         return error.exit_code
 
 

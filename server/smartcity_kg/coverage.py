@@ -216,7 +216,7 @@ def load_drafts(paths: Iterable[Path], store: ox.Store | None = None) -> ox.Stor
     if not report.conforms:
         names = ", ".join(str(p) for p in paths)
         raise ValidationFailed(
-            f"the draft ({names}) does not conform to the shapes; nothing was computed\n"
-            + report.to_text().rstrip()
+            f"the draft ({names}) does not conform to the shapes; nothing was computed",
+            detail=report.to_text().rstrip(),
         )
     return store

@@ -11,9 +11,10 @@ class SmartcityKgError(Exception):
     http_status = 500
     exit_code = 1
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, detail: str | None = None):
         super().__init__(message)
         self.message = message
+        self.detail = detail  # a longer report (e.g. SHACL results) shown before the message
 
 
 class InputError(SmartcityKgError):
