@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out" / "endpoint.md"
 OXIGRAPH = Path(sys.executable).with_name("oxigraph")
 ACCEPT = {"solutions": "application/sparql-results+json", "graph": "text/turtle"}
+START_TIMEOUT = 30  # seconds a server may take to answer; bench/run.py raises it for big data
 
 
 def free_port() -> int:
@@ -40,7 +41,7 @@ def free_port() -> int:
 
 
 def wait_until_up(port: int, path: str) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
@@ -52,15 +53,15 @@ def wait_until_up(port: int, path: str) -> None:
     raise SystemExit(f"server on port {port} did not start")
 
 
-def start_ours(port: int) -> subprocess.Popen:
-    command = [sys.executable, "-m", "smartcity_kg.cli", "serve", "--port", str(port)]
+def start_ours(port: int, args: tuple[str, ...] = ()) -> subprocess.Popen:
+    command = [sys.executable, "-m", "smartcity_kg.cli", "serve", "--port", str(port), *args]
     process = subprocess.Popen(command, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     wait_until_up(port, "/healthz")
     return process
 
 
-def start_oxigraph(port: int, location: Path) -> subprocess.Popen:
-    for source in packaged_sources():
+def start_oxigraph(port: int, location: Path, sources=None) -> subprocess.Popen:
+    for source in sources or packaged_sources():
         for path in source.files:
             subprocess.run(
                 [OXIGRAPH, "load", "--location", location, "--file", path, "--graph", source.iri],
@@ -74,14 +75,14 @@ def start_oxigraph(port: int, location: Path) -> subprocess.Popen:
     return process
 
 
-def start_oxigraph_in_memory(port: int) -> subprocess.Popen:
+def start_oxigraph_in_memory(port: int, sources=None) -> subprocess.Popen:
     """Start `oxigraph serve` without a location (in memory, like ours); load over loopback."""
     command = [OXIGRAPH, "serve", "--bind", f"127.0.0.1:{port}", "--union-default-graph"]
     process = subprocess.Popen(command, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     wait_until_up(port, "/query?query=ASK%7B%7D")
-    for source in packaged_sources():
+    for source in sources or packaged_sources():
         for path in source.files:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=START_TIMEOUT)
             target = "/store?" + urllib.parse.urlencode({"graph": source.iri})
             conn.request("POST", target, path.read_bytes(), {"Content-Type": "text/turtle"})
             if conn.getresponse().status >= 300:
@@ -171,51 +172,62 @@ def usable(queries, ports_paths):
     return kept, [d[0] for d in dropped]
 
 
-def measure(requests_per_run: int) -> list[str]:
+def measure(requests_per_run: int, concurrencies=(1, 8)) -> list[str]:
+    rows, queries, dropped = measure_rows(requests_per_run, concurrencies=concurrencies)
+    return report(rows, queries, dropped, requests_per_run, concurrencies)
+
+
+def measure_rows(requests_per_run, *, sources=None, queries=None, concurrencies=(1, 8),
+                 repeated_concurrencies=(8,), rocksdb=True, ours_args=()):  # fmt: skip
+    """Return (rows, queries kept, names dropped); `sources` None: the packaged graph."""
     ours_port, oxi_port, memory_port = free_port(), free_port(), free_port()
     with tempfile.TemporaryDirectory() as location:
-        ours = start_ours(ours_port)
-        oxigraph = start_oxigraph(oxi_port, Path(location))
-        in_memory = start_oxigraph_in_memory(memory_port)
+        ours = start_ours(ours_port, ours_args)
+        oxigraph = start_oxigraph(oxi_port, Path(location), sources) if rocksdb else None
+        in_memory = start_oxigraph_in_memory(memory_port, sources)
         try:
             servers = {"smartcity-kg serve": (ours_port, "/sparql"),
                        "oxigraph serve-read-only (RocksDB)": (oxi_port, "/query"),
                        "oxigraph serve (in memory)": (memory_port, "/query")}  # fmt: skip
-            queries, dropped = usable(catalogue(), list(servers.values()))
+            if not rocksdb:
+                del servers["oxigraph serve-read-only (RocksDB)"]
+            queries, dropped = usable(queries or catalogue(), list(servers.values()))
             rows = []
-            for concurrency in (1, 8):
+            for concurrency in concurrencies:
                 for name, (port, path) in servers.items():
                     jobs = uncached_jobs(queries, requests_per_run)
                     run_load(port, path, uncached_jobs(queries, len(queries)), concurrency)  # warm
                     rows.append((name, "uncached", concurrency,
                                  run_load(port, path, jobs, concurrency)))  # fmt: skip
-            rows += repeated(servers, queries, requests_per_run)
+            for concurrency in repeated_concurrencies:
+                rows += repeated(servers, queries, requests_per_run, concurrency)
         finally:
             for process in (ours, oxigraph, in_memory):
-                process.send_signal(signal.SIGTERM)
-                process.wait(timeout=20)
-    return report(rows, queries, dropped, requests_per_run)
+                if process is not None:
+                    process.send_signal(signal.SIGTERM)
+                    process.wait(timeout=20)
+    return rows, queries, dropped
 
 
-def repeated(servers, queries, total):
-    """Identical queries (our cache) and If-None-Match revalidations, concurrency 8."""
+def repeated(servers, queries, total, concurrency=8):
+    """Identical queries (our cache) and If-None-Match revalidations."""
     rows = []
     pairs = zip(range(total), cycle(queries), strict=False)
     same = [(q, accept, None) for _, (_, q, accept) in pairs]
     for name, (port, path) in servers.items():
         run_load(port, path, same[: len(queries)], 1)
-        rows.append((name, "repeated identical", 8, run_load(port, path, same, 8)))
+        rows.append((name, "repeated identical", concurrency,
+                     run_load(port, path, same, concurrency)))  # fmt: skip
     port, path = servers["smartcity-kg serve"]
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     etags = {q: fetch(conn, path, q, accept)[2] for _, q, accept in queries}
     revalidate = [(q, accept, etags[q]) for q, accept, _ in same]
-    rows.append(
-        ("smartcity-kg serve", "If-None-Match (304)", 8, run_load(port, path, revalidate, 8))
-    )
+    rows.append(("smartcity-kg serve", "If-None-Match (304)", concurrency,
+                 run_load(port, path, revalidate, concurrency)))  # fmt: skip
     return rows
 
 
-def report(rows, queries, dropped, requests_per_run) -> list[str]:
+def report(rows, queries, dropped, requests_per_run, concurrencies=(1, 8)) -> list[str]:
     lines = [
         "# /sparql benchmark",
         "",
@@ -233,7 +245,7 @@ def report(rows, queries, dropped, requests_per_run) -> list[str]:
     lines.append("")
     for other in sorted({n for n, _ in uncached} - {"smartcity-kg serve"}):
         ratios = [f"{uncached['smartcity-kg serve', c] / uncached[other, c]:.2f} at concurrency {c}"
-                  for c in (1, 8)]  # fmt: skip
+                  for c in concurrencies]  # fmt: skip
         lines.append(f"Uncached throughput relative to {other}: {', '.join(ratios)}.")
     return lines
 
@@ -241,8 +253,9 @@ def report(rows, queries, dropped, requests_per_run) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200, help="requests per measured row")
+    parser.add_argument("--concurrency", default="1,8", help="client counts, e.g. 1,8,32")
     args = parser.parse_args()
-    lines = measure(args.requests)
+    lines = measure(args.requests, tuple(int(c) for c in args.concurrency.split(",")))
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))

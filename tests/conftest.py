@@ -184,12 +184,17 @@ def sparql_server_factory(tmp_path):
         server.stop()
 
 
-@pytest.fixture(scope="session")
-def w3c_sparql_server(tmp_path_factory):
-    """A real server over the W3C protocol test graphs (one named graph per data file)."""
-    server = start_sparql_server(
-        tmp_path_factory.mktemp("w3c"), "--data", str(W3C_GRAPHS_NQ), "--timeout", "5"
-    )
+@pytest.fixture(scope="session", params=["memory", "url"])
+def w3c_sparql_server(request, tmp_path_factory):
+    """A real server over the W3C protocol test graphs (one named graph per data file).
+
+    Twice: over the embedded store, and with `--store URL` over a real Oxigraph server.
+    """
+    if request.param == "memory":
+        data = ("--data", str(W3C_GRAPHS_NQ))
+    else:
+        data = ("--store", request.getfixturevalue("oxigraph_w3c").query_url)
+    server = start_sparql_server(tmp_path_factory.mktemp("w3c"), *data, "--timeout", "5")
     yield server
     server.stop()
 
@@ -206,3 +211,84 @@ def packaged_sparql_server(tmp_path_factory):
 def w3c_graphs_nq() -> Path:
     """The W3C protocol test triples, each in its named graph, as N-Quads."""
     return W3C_GRAPHS_NQ
+
+
+# --- stores: a real Oxigraph server on a loopback port as the remote store --------------------
+
+OXIGRAPH = Path(sys.executable).parent / "oxigraph"  # the PyPI `oxigraph` package (test extra)
+
+
+@dataclass
+class OxigraphServer:
+    """An `oxigraph serve` process on a loopback port, with its SPARQL and Graph Store URLs."""
+
+    process: subprocess.Popen
+    base: str
+
+    @property
+    def query_url(self) -> str:
+        return self.base + "/query"
+
+    @property
+    def store_url(self) -> str:
+        return self.base + "/store"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=15)
+
+
+def start_oxigraph(tmp_dir: Path, *files: str) -> OxigraphServer:
+    """Start Oxigraph server, then fill it with `smartcity-kg load --into` (default: packaged)."""
+    import requests
+
+    if not OXIGRAPH.is_file():
+        pytest.fail(f"{OXIGRAPH} is missing: pip install '.[test]' installs the oxigraph server")
+    port = free_port()
+    command = [str(OXIGRAPH), "serve", "--location", str(tmp_dir / "db"),
+               "--bind", f"127.0.0.1:{port}", "--timeout-s", "30"]  # fmt: skip
+    with (tmp_dir / "oxigraph.log").open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    server = OxigraphServer(process, f"http://127.0.0.1:{port}")
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            requests.get(server.base + "/", timeout=1)
+            break
+        except requests.ConnectionError:
+            if time.monotonic() > deadline or server.process.poll() is not None:
+                server.stop()
+                pytest.fail(
+                    f"oxigraph server did not start: {(tmp_dir / 'oxigraph.log').read_text()}"
+                )
+            time.sleep(0.1)
+    load = [sys.executable, "-m", "smartcity_kg.cli", "load", "--into", server.store_url, *files]
+    done = subprocess.run(load, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        server.stop()
+        pytest.fail(f"load --into {server.store_url} failed: {done.stderr}")
+    return server
+
+
+@pytest.fixture(scope="session")
+def oxigraph_packaged(tmp_path_factory):
+    """A real Oxigraph server holding the packaged graph, loaded by `load --into URL`."""
+    server = start_oxigraph(tmp_path_factory.mktemp("oxigraph-packaged"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def oxigraph_w3c(tmp_path_factory):
+    """A real Oxigraph server holding the W3C protocol test graphs."""
+    server = start_oxigraph(tmp_path_factory.mktemp("oxigraph-w3c"), str(W3C_GRAPHS_NQ))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session", params=["memory", "url"])
+def packaged_store(request) -> str:
+    """The store spec of the packaged graph: embedded, or the URL of a real Oxigraph server."""
+    if request.param == "memory":
+        return "memory"
+    return request.getfixturevalue("oxigraph_packaged").query_url

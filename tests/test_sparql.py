@@ -68,6 +68,9 @@ def test_updates_are_detected_and_refused_with_403(text):
         "SELECT * { ?s ?p true.SERVICE <http://x/> {} }",
         "SELECT * { ?s ?p ?o.SERVICE <http://x/> {} }",
         'SELECT * { ?s ?p "x"@en.SERVICE <http://x/> {} }',
+        "PREFIX r: <http://x/> SELECT * { SERVICEr:{} }",  # pyoxigraph needs no word boundary
+        "PREFIX : <http://x/> SELECT * { SERVICE:x # comment\n {} }",
+        "SELECT * { SERVICESILENT<http://x/>{} }",
     ],
 )
 def test_service_is_detected_wherever_the_grammar_reads_the_keyword(text):

@@ -15,8 +15,8 @@ BASE = "https://w3id.org/smartcity-kr/"
 
 
 @pytest.fixture(scope="module")
-def app():
-    app = create_app(Config(workers=1))
+def app(packaged_store):
+    app = create_app(Config(workers=1, store=packaged_store))
     yield app
     app.extensions["smartcity_kg.engine"].close()
 

@@ -26,8 +26,8 @@ DCAT = "http://www.w3.org/ns/dcat#"
 
 
 @pytest.fixture(scope="module")
-def app():
-    app = create_app(Config(workers=1))
+def app(packaged_store):
+    app = create_app(Config(workers=1, store=packaged_store))
     yield app
     app.extensions["smartcity_kg.engine"].close()
 

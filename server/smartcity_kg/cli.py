@@ -36,14 +36,64 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="serve data that does not conform to the shapes (foreign data such as test suites); "
         "by default such data is refused at start",
     )
+    parser.add_argument(
+        "--store",
+        metavar="SPEC",
+        help="memory (load at start), a directory filled by 'load --into', or a SPARQL endpoint "
+        "URL (SMARTCITY_KG_STORE, default memory)",
+    )
+    parser.add_argument(
+        "--http-workers",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="gunicorn worker processes, each with its own query workers (default %(default)s)",
+    )
 
 
 def _serve(args: argparse.Namespace) -> None:
     from .serve import file_sources, serve  # gunicorn is only needed by this command
 
-    config = from_env(workers=args.workers, timeout=args.timeout)
+    config = from_env(workers=args.workers, timeout=args.timeout, store=args.store)
     sources = file_sources(args.data) if args.data else None
-    serve(config, host=args.host, port=args.port, sources=sources, validate=args.validate)
+    serve(config, host=args.host, port=args.port, sources=sources, validate=args.validate,
+          http_workers=args.http_workers)  # fmt: skip
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return int(text)
+
+
+def _load_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--into",
+        required=True,
+        metavar="DIR|URL",
+        help="a directory for an on-disk store, or a SPARQL Graph Store endpoint "
+        "(Oxigraph's /store; its /query is taken to mean /store)",
+    )
+    parser.add_argument(
+        "files",
+        nargs="*",
+        type=Path,
+        metavar="FILE",
+        help="RDF files to load, each into a graph named by its URI (quads keep their graphs); "
+        "default: the packaged graph, each folder into its named graph",
+    )
+    parser.add_argument("--replace", action="store_true", help="replace the store already in DIR")
+
+
+def _load(args: argparse.Namespace) -> None:
+    from .graph import packaged_sources
+    from .progress import ProgressBar
+    from .serve import file_sources
+    from .stores import load_into, total_bytes
+
+    sources = file_sources(args.files) if args.files else packaged_sources()
+    with ProgressBar(total_bytes(sources), "loading", sys.stderr) as bar:
+        load_into(args.into, sources, replace=args.replace, progress=bar.advance)
 
 
 def _query_arguments(parser: argparse.ArgumentParser) -> None:
@@ -136,7 +186,11 @@ def _validate(args: argparse.Namespace) -> None:
     from . import graph, validate  # pySHACL is only needed by this command
 
     if args.files:
-        report = validate.validate_files(args.files)
+        from .progress import ProgressBar
+
+        size = sum(path.stat().st_size for path in args.files if path.is_file())
+        with ProgressBar(size, "reading", sys.stderr) as bar:
+            report = validate.validate_files(args.files, bar.advance)
     else:
         report = validate.validate_store(graph.load_store())
     sys.stdout.write(report.to_text() if args.format == "text" else report.to_turtle())
@@ -175,6 +229,7 @@ def _packaged_store():
 # name, help, add arguments, run
 COMMANDS = [
     ("serve", "run the SPARQL endpoint with gunicorn", _serve_arguments, _serve),
+    ("load", "load the graph into an on-disk or remote store", _load_arguments, _load),
     ("validate", "check the graph against the SHACL shapes", _validate_arguments, _validate),
     (
         "coverage",

@@ -21,12 +21,19 @@ class Config:
     workers: int = 2  # query worker processes per server process
     cache_entries: int = 512  # cached query responses (the data is immutable while serving)
     store: str = "memory"
+    rate_limit: int = 0  # requests per minute per client address; 0 = no limit
+    rate_limit_loopback: bool = False  # also limit 127.0.0.1 and ::1 (else they are exempt)
+    trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-For is believed
 
     def __post_init__(self):
         for name in ("timeout", "max_rows", "max_query_length", "max_body_bytes", "workers"):
             if getattr(self, name) <= 0:
                 value = getattr(self, name)
                 raise InputError(f"configuration {name} must be positive, got {value}")
+        for name in ("rate_limit", "trusted_proxies"):
+            if getattr(self, name) < 0:
+                value = getattr(self, name)
+                raise InputError(f"configuration {name} must be 0 or more, got {value}")
         if not self.base_iri.endswith("/"):
             raise InputError(f"configuration base_iri must end with '/', got {self.base_iri!r}")
 
@@ -43,10 +50,20 @@ def from_env(environ=None, **overrides) -> Config:
     return replace(Config(), **values)
 
 
+BOOLEANS = {"1": True, "true": True, "yes": True, "on": True,
+            "0": False, "false": False, "no": False, "off": False}  # fmt: skip
+
+
 def _coerce(name: str, kind, raw: str):
-    kind = kind if isinstance(kind, type) else {"float": float, "int": int, "str": str}[kind]
+    kind = kind if isinstance(kind, type) else {"float": float, "int": int, "str": str,
+                                                "bool": bool}[kind]  # fmt: skip
     try:
+        if kind is bool:
+            return BOOLEANS[raw.strip().lower()]
         return kind(raw)
+    except KeyError:
+        variable = ENV_PREFIX + name.upper()
+        raise InputError(f"{variable}={raw!r} is not a boolean (true or false)") from None
     except ValueError:
         variable = ENV_PREFIX + name.upper()
         raise InputError(f"{variable}={raw!r} is not a valid {kind.__name__}") from None

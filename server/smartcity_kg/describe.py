@@ -61,7 +61,11 @@ class Describer:
 
     def version_of(self, iri: str) -> str | None:
         """Return the ontology whose version IRI is `iri`, or None."""
-        for quad in self.dataset.quads_for_object(ox.NamedNode(iri)):
+        try:
+            node = ox.NamedNode(iri)
+        except ValueError:  # a request path with a space or a NUL: not an IRI, so not ours
+            return None
+        for quad in self.dataset.quads_for_object(node):
             if quad.predicate == VERSION_IRI and isinstance(quad.subject, ox.NamedNode):
                 return quad.subject.value
         return None

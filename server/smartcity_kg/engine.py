@@ -1,7 +1,8 @@
 """Run SPARQL queries where they can really be stopped: in worker processes that are killed.
 
 pyoxigraph's `Store.query` cannot be timed out or cancelled, so each query runs in a forked
-worker process that inherits the in-memory store. The caller waits on the worker's pipe until
+worker process that inherits the store (config.store: in memory, on disk, or a remote endpoint,
+see stores.py). The caller waits on the worker's pipe until
 the deadline; past it, the worker is killed with SIGKILL and replaced, and the caller gets
 QueryTimeout. A worker that dies mid-query gives WorkerCrashed and is replaced likewise.
 Results are cut at `Config.max_rows` and say so; identical queries are answered from a cache
@@ -35,9 +36,10 @@ import pyoxigraph as ox
 
 from . import formats, sparql
 from .config import Config
-from .errors import InputError, PayloadTooLarge, QueryTimeout, WorkerCrashed
+from .errors import InputError, PayloadTooLarge, QueryTimeout, ServerBusy, WorkerCrashed
 from .formats import ResultFormat
-from .graph import GraphSource, load_store
+from .graph import GraphSource
+from .stores import for_queries, open_store
 from .worker import Job, QueryFailed, Reply, spawn_worker
 
 __all__ = ["Dataset", "QueryEngine", "QueryFailed", "QueryResult", "query_id"]
@@ -45,6 +47,9 @@ __all__ = ["Dataset", "QueryEngine", "QueryFailed", "QueryResult", "query_id"]
 log = logging.getLogger(__name__)
 
 CACHE_MAX_BODY = 4_000_000  # bytes; larger results are not kept, so the cache stays bounded
+# Requests that may wait for a busy pool, per worker; more get ServerBusy (503) at once, so that
+# slow queries from many clients cannot hold every HTTP thread (serve sizes its threads by this).
+WAITING_PER_WORKER = 16
 
 
 @dataclass(frozen=True)
@@ -102,12 +107,14 @@ class QueryEngine:
         config: Config | None = None,
         sources: Iterable[GraphSource] | None = None,
         *,
-        store: ox.Store | None = None,
+        store=None,
     ):
         self.config = config or Config()
-        self.store = store if store is not None else load_store(sources)
+        if store is None:
+            store = open_store(self.config.store, sources)
+        self.store = store  # a pyoxigraph Store, or one of stores.py for a directory or URL
         self._cache = _ResultCache(self.config.cache_entries)
-        self._pool = _Pool(self.store, self.config.workers)
+        self._pool = _Pool(for_queries(self.store, self.config.timeout), self.config.workers)
 
     def __enter__(self):
         return self
@@ -210,10 +217,14 @@ class _Pool:
     def __init__(self, store: ox.Store, size: int):
         self._store = store
         self._size = size
-        self._idle: queue.SimpleQueue = queue.SimpleQueue()
+        # queue.Queue, not SimpleQueue: with 16 threads waiting, SimpleQueue.get(timeout=2) was
+        # measured returning after 4 s (a waiter that loses a race waits again in full).
+        self._idle: queue.Queue = queue.Queue()
         self._workers: dict[int, object] = {}
         self._lock = threading.Lock()  # guards starting, replacing and closing; never waited in
         self._owner = None  # the pid that started the workers
+        self._waiting = 0  # requests inside _acquire
+        self._gate = threading.Lock()  # guards _waiting only
 
     def start(self) -> None:
         with self._lock:
@@ -243,7 +254,7 @@ class _Pool:
         try:
             worker.send(job)
             if not worker.wait(deadline - monotonic()):
-                self._replace(worker)
+                self._replace(worker, reap_later=True)
                 log.warning("query worker %d killed after the %g s limit", worker.pid, timeout)
                 raise QueryTimeout(
                     f"the query ran past the {timeout:g} s time limit and was stopped; "
@@ -260,6 +271,21 @@ class _Pool:
         return reply
 
     def _acquire(self, deadline: float, timeout: float):
+        """Take an idle worker, or refuse at once when too many requests already wait for one."""
+        with self._gate:
+            if self._waiting >= WAITING_PER_WORKER * self._size:
+                raise ServerBusy(
+                    f"all {self._size} query workers are busy and {self._waiting} queries are "
+                    "waiting for one; try again shortly"
+                )
+            self._waiting += 1
+        try:
+            return self._take(deadline, timeout)
+        finally:
+            with self._gate:
+                self._waiting -= 1
+
+    def _take(self, deadline: float, timeout: float):
         """Take an idle worker, replacing any that died while idle."""
         while True:
             try:
@@ -273,10 +299,18 @@ class _Pool:
                 return worker
             self._replace(worker)
 
-    def _replace(self, worker) -> str:
-        """Kill and reap `worker`, start another in its place; return how it ended."""
+    def _replace(self, worker, *, reap_later: bool = False) -> str:
+        """Kill and reap `worker`, start another in its place; return how it ended.
+
+        With `reap_later` a background thread kills and reaps it: a worker stopped at the time
+        limit can take seconds to give back a large heap, and its client is owed the 503 now.
+        """
         with self._lock:
-            status = worker.kill()
+            if reap_later:
+                threading.Thread(target=worker.kill, name="reap", daemon=True).start()
+                status = "killed"
+            else:
+                status = worker.kill()
             if self._workers.pop(worker.pid, None) is not None and self._owner == os.getpid():
                 self._add()
         return status
@@ -289,5 +323,5 @@ class _Pool:
     def _forget_inherited(self) -> None:
         """Drop worker handles (after close, or ones a forked child inherited from its parent)."""
         self._workers = {}
-        self._idle = queue.SimpleQueue()
+        self._idle = queue.Queue()
         self._owner = None

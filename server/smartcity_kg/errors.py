@@ -77,6 +77,20 @@ class QueryTimeout(SmartcityKgError):
     exit_code = 1
 
 
+class ServerBusy(SmartcityKgError):
+    """A query refused at once because every query worker is busy and enough others wait."""
+
+    http_status = 503
+    exit_code = 1
+
+
+class StoreUnavailable(SmartcityKgError):
+    """A remote store (`--store URL`) that cannot be reached or answers with an error."""
+
+    http_status = 502
+    exit_code = 1
+
+
 class WorkerCrashed(SmartcityKgError):
     """The process running a query died before answering."""
 

@@ -4,6 +4,7 @@ The default graph of every query is the union of the named graphs, so a query wi
 FROM sees the ontology, the data and the shapes together.
 """
 
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ import pyoxigraph as ox
 from .config import BASE_IRI
 from .errors import DataSyntaxError, InputError
 from .paths import turtle_files
+from .progress import CountingReader
 
 GRAPH_NAMES = ("ontology", "data", "shapes")
 
@@ -44,11 +46,19 @@ def load_store(sources: Iterable[GraphSource] | None = None) -> ox.Store:
     return store
 
 
-def load_file(store: ox.Store, path: Path, graph: str) -> None:
-    """Load one RDF file into `graph`; a syntax error names the file and line, and loads nothing."""
+def load_file(store: ox.Store, path: Path, graph: str, progress=None) -> None:
+    """Load one RDF file into `graph`; a syntax error names the file and line, and loads nothing.
+
+    `progress`, if given, is called with the size of each chunk read (for a progress bar).
+    """
     fmt = rdf_format_for(path)
     try:
-        store.load(path=str(path), format=fmt, to_graph=ox.NamedNode(graph))
+        if progress is None:
+            store.load(path=str(path), format=fmt, to_graph=ox.NamedNode(graph))
+        else:
+            with path.open("rb") as raw:
+                reader = io.BufferedReader(CountingReader(raw, progress), 1 << 20)
+                store.load(input=reader, format=fmt, to_graph=ox.NamedNode(graph))
     except SyntaxError as error:
         raise DataSyntaxError(str(path), error.lineno, error.msg) from None
     except OSError as error:

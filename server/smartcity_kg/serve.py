@@ -1,7 +1,8 @@
 """Serve the web app with gunicorn (never Flask's development server).
 
-One gunicorn worker process with threads answers HTTP; queries run in the engine's own worker
-processes. The store is loaded in the gunicorn master before it forks, so a broken data file
+Gunicorn worker processes (`http_workers`, default 1) with threads answer HTTP; queries run in
+each one's own query worker processes (`Config.workers` per gunicorn worker). The store is
+opened (or loaded) in the gunicorn master before it forks, so a broken data file
 stops the command at once with its message. The engine's query workers are started in the
 gunicorn worker after its fork (post_worker_init) and killed when it exits (worker_exit), so
 SIGTERM or Ctrl-C to the master leaves no process behind.
@@ -15,8 +16,9 @@ from pathlib import Path
 from gunicorn.app.base import BaseApplication
 
 from .config import Config
-from .engine import QueryEngine
+from .engine import WAITING_PER_WORKER, QueryEngine
 from .graph import GraphSource
+from .preflight import check_served_data
 from .web import create_app
 from .web.service import check_conformance
 
@@ -55,15 +57,24 @@ def serve(
     port: int = 8000,
     sources: list[GraphSource] | None = None,
     threads: int | None = None,
+    validate: bool = True,
+    http_workers: int = 1,
 ) -> None:
-    """Load the data, then run gunicorn until it is stopped."""
+    """Load and validate the data, then run gunicorn until it is stopped.
+
+    Data that does not parse or does not conform stops the command here, before anything
+    listens; `validate=False` serves foreign data that our shapes are not about.
+    """
     engine = QueryEngine(config, sources)  # a data error stops here, before any logging setup
+    report = check_served_data(engine.store, sources) if validate else None
+    conforms = report.conforms if report else None
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
     options = {
         "bind": f"{host}:{port}",
-        "workers": 1,
+        "workers": http_workers,
         "worker_class": "gthread",
-        "threads": threads or max(8, 4 * config.workers),
+        # every query slot (running or waiting) a thread, and 8 more for pages and downloads
+        "threads": threads or config.workers * (1 + WAITING_PER_WORKER) + 8,
         "timeout": max(30, int(config.timeout) * 3),
         "graceful_timeout": int(config.timeout) + 5,
         "accesslog": None,  # the app logs one line per request itself
@@ -76,5 +87,5 @@ def serve(
         "worker_exit": lambda server, worker: engine.close(),
     }
     app = create_app(config, engine=engine)
-    check_conformance(app)  # before the fork, so that every worker inherits the answer
+    check_conformance(app, conforms)  # before the fork, so that every worker inherits it
     GunicornServer(app, options).run()

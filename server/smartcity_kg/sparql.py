@@ -8,6 +8,7 @@ module cannot classify is passed on, and the parser reports the error with its p
 """
 
 import functools
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -107,9 +108,40 @@ def inspect(text: str) -> QueryInfo:
     return QueryInfo(
         form=QueryForm.__members__.get(first) if first else None,
         update=first in UPDATE_KEYWORDS,
-        service="SERVICE" in keywords,
+        service=_names_service(text),
         dataset="FROM" in keywords,
     )
+
+
+def _names_service(text: str) -> bool:
+    """Return True if pyoxigraph's parser could read a SERVICE keyword in `text`.
+
+    Its parser matches keywords without a word boundary, so `SERVICEr:{…}` is SERVICE with the
+    endpoint `r:`, and `SERVICESILENT<…>` is SERVICE SILENT: where this tokenizer sees a word
+    or a prefixed name starting with SERVICE followed by a group, so does the parser.
+    """
+    tokens = [t for t in tokenize(text) if t.kind in ("word", "pname", "punct")]
+    for token, following in itertools.pairwise([*tokens, None]):
+        if not token.text.upper().startswith("SERVICE"):
+            continue
+        if token.kind == "word" or (following is not None and following.text == "{"):
+            return True
+    return False
+
+
+def group_start(text: str) -> int:
+    """Return the offset just past the `{` opening the query pattern (WHERE group), or -1.
+
+    That is the first `{` outside IRIs, strings and comments, except in CONSTRUCT, whose
+    template comes first: there it is the first `{` after WHERE.
+    """
+    construct = inspect(text).form is QueryForm.CONSTRUCT
+    for match in _TOKEN.finditer(text):
+        if construct and match.lastgroup == "word" and match.group().upper() == "WHERE":
+            construct = False
+        elif not construct and match.lastgroup == "punct" and match.group() == "{":
+            return match.end()
+    return -1
 
 
 def _first_keyword(keywords: list[str]) -> str | None:

@@ -99,16 +99,17 @@ class Report:
         return self.graph.serialize(format="turtle")
 
 
-def validate_files(paths: Iterable[Path]) -> Report:
+def validate_files(paths: Iterable[Path], progress=None) -> Report:
     """Validate the given RDF files together with the packaged ontology (not the packaged data).
 
     To check an addition to the shipped graph, pass the packaged data files along with it.
+    `progress` is called with the size of each chunk of the files read.
     """
     store = ox.Store()
     for path in turtle_files("ontology"):
         load_file(store, path, graph_iri("ontology"))
     for path in paths:
-        load_file(store, Path(path), graph_iri("data"))
+        load_file(store, Path(path), graph_iri("data"), progress)
     return validate_store(store)
 
 

@@ -13,6 +13,7 @@ import itertools
 import os
 import re
 import signal
+import threading
 import warnings
 from dataclasses import dataclass
 from multiprocessing import Pipe
@@ -21,15 +22,28 @@ from multiprocessing.connection import Connection
 import pyoxigraph as ox
 
 from . import formats
-from .errors import NotAcceptable, QuerySyntaxError, SmartcityKgError
+from .errors import (
+    NotAcceptable,
+    QuerySyntaxError,
+    QueryTimeout,
+    SmartcityKgError,
+    StoreUnavailable,
+)
 from .formats import ResultFormat, ResultKind
+
+# Workers run at a lower CPU priority than the process answering HTTP, so that queries running
+# to their time limit on every core do not slow pages, downloads and cached answers.
+NICENESS = 10
 
 
 class QueryFailed(SmartcityKgError):
     """The query engine reported an error while evaluating a query."""
 
 
-ERROR_CLASSES = {"syntax": QuerySyntaxError, "format": NotAcceptable, "failed": QueryFailed}
+ERROR_CLASSES = {"syntax": QuerySyntaxError, "format": NotAcceptable, "failed": QueryFailed,
+                 "timeout": QueryTimeout, "unavailable": StoreUnavailable}  # fmt: skip
+
+QUERY_STACK_BYTES = 1 << 30  # virtual; a query of max_query_length characters fits
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,10 @@ def answer(store: ox.Store, job: Job) -> Reply:
         return Reply(error=_syntax_message(str(error)), error_kind="syntax")
     except NotAcceptable as error:
         return Reply(error=error.message, error_kind="format")
+    except QueryTimeout as error:  # a remote store's own time limit
+        return Reply(error=error.message, error_kind="timeout")
+    except StoreUnavailable as error:
+        return Reply(error=error.message, error_kind="unavailable")
     except Exception as error:  # the process boundary: whatever the engine raised, say so
         return Reply(error=f"the query failed: {error}", error_kind="failed")
 
@@ -186,25 +204,36 @@ def spawn_worker(store: ox.Store) -> WorkerHandle:
 
 def _child_main(conn: Connection, store: ox.Store):
     """Answer jobs until the pipe closes; never return into the parent's code."""
-    code = 1
+    code = [1]
     try:
         _isolate(conn.fileno())
-        while True:
-            try:
-                job = conn.recv()
-            except EOFError:
-                code = 0
-                break
-            signal.alarm(job.alarm)
-            reply = answer(store, job)
-            signal.alarm(0)
-            conn.send(reply)
+        # pyoxigraph's parser and evaluator recurse once per level of nesting (`{{{…`, `((…`)
+        # and per link of a long chain (`1+1+…`, `{} UNION {} …`): on the main thread's 8 MiB
+        # a query well under max_query_length overflows the stack and the worker dies with
+        # SIGSEGV. The jobs run on a thread whose stack is reserved (not used) up front.
+        threading.stack_size(QUERY_STACK_BYTES)
+        jobs = threading.Thread(target=_answer_jobs, args=(conn, store, code))
+        jobs.start()
+        jobs.join()
     finally:
-        os._exit(code)
+        os._exit(code[0])
+
+
+def _answer_jobs(conn: Connection, store: ox.Store, code: list[int]) -> None:
+    while True:
+        try:
+            job = conn.recv()
+        except EOFError:
+            code[0] = 0
+            return
+        signal.alarm(job.alarm)
+        reply = answer(store, job)
+        signal.alarm(0)
+        conn.send(reply)
 
 
 def _isolate(keep_fd: int) -> None:
-    """Close inherited descriptors and undo the parent's signal handling."""
+    """Close inherited descriptors, undo the parent's signal handling, lower the priority."""
     os.closerange(3, keep_fd)
     os.closerange(keep_fd + 1, os.sysconf("SC_OPEN_MAX"))
     signal.set_wakeup_fd(-1)
@@ -212,3 +241,4 @@ def _isolate(keep_fd: int) -> None:
                 signal.SIGWINCH, signal.SIGCHLD, signal.SIGALRM, signal.SIGABRT):  # fmt: skip
         signal.signal(sig, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.nice(NICENESS)

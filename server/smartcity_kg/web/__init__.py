@@ -17,10 +17,22 @@ def create_app(config: Config | None = None, *, engine: QueryEngine | None = Non
     )
     app.extensions["smartcity_kg.engine"] = engine or QueryEngine(config)
 
-    from . import coverage, downloads, errors, hooks, linked_data, pages, queries, service, sparql
+    from . import (
+        coverage,
+        downloads,
+        errors,
+        hooks,
+        linked_data,
+        pages,
+        queries,
+        security,
+        service,
+        sparql,
+    )
 
     errors.init_app(app)
     hooks.init_app(app)
+    security.init_app(app)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(service.bp)
     app.register_blueprint(pages.bp)

@@ -7,7 +7,9 @@ from flask import Flask, g, request
 
 access_log = logging.getLogger("smartcity_kg.access")
 
-EXPOSED_HEADERS = "ETag, SPARQL-Results-Truncated, SPARQL-Results-Limit, SPARQL-Results-Rows"
+EXPOSED_HEADERS = (
+    "ETag, SPARQL-Results-Truncated, SPARQL-Results-Limit, SPARQL-Results-Rows, Retry-After"
+)
 
 
 def init_app(app: Flask) -> None:

@@ -45,8 +45,13 @@ def data_conforms(store: ox.Store) -> bool | None:
     return cache["value"]
 
 
-def check_conformance(app) -> None:
-    """Validate now, so that the first /healthz answers at once (serve calls this at start)."""
+def check_conformance(app, known: bool | None = None) -> None:
+    """Validate now (or record `known`), so that the first /healthz answers at once.
+
+    `serve` calls this at start, with the answer of its own validation when it made one.
+    """
+    if known is not None:
+        app.extensions["smartcity_kg.conforms"] = {"value": known}
     with app.app_context():
         data_conforms(app.extensions["smartcity_kg.engine"].store)
 

@@ -1,0 +1,115 @@
+"""Browser-facing hardening: security headers on every response, a per-client rate limit.
+
+The pages load their script and styles from /static only (the query page's data block is
+`<script type="application/json">`, which a browser never executes), so the policy allows no
+inline script or style. Every response says `nosniff`, so a query result or a download that
+echoes a client's text is never run as HTML or script.
+"""
+
+import ipaddress
+import math
+import threading
+from time import monotonic
+
+from flask import Flask, current_app, request
+from werkzeug.exceptions import TooManyRequests
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    )
+)
+HTML_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",  # frame-ancestors for browsers that predate CSP 2
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+UNLIMITED_PATHS = ("/healthz",)  # monitoring must see an overloaded server as up
+
+
+def init_app(app: Flask) -> None:
+    """Add the headers to every response and, when configured, the rate limit to requests."""
+    config = app.config["SMARTCITY_KG"]
+    if config.trusted_proxies:
+        # Believe the last `trusted_proxies` entries of X-Forwarded-For, and nothing more.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxies)
+    if config.rate_limit:
+        app.extensions["smartcity_kg.rate_limiter"] = RateLimiter(config.rate_limit)
+        app.before_request(_limit_rate)
+    app.after_request(_add_security_headers)
+
+
+def _add_security_headers(response):
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if response.mimetype == "text/html":
+        response.headers.update(HTML_HEADERS)
+    return response
+
+
+def _limit_rate() -> None:
+    """Answer 429 with Retry-After once a client has spent its requests for the minute."""
+    config = current_app.config["SMARTCITY_KG"]
+    client = request.remote_addr or "unknown"
+    if request.path in UNLIMITED_PATHS or (is_loopback(client) and not config.rate_limit_loopback):
+        return
+    wait = current_app.extensions["smartcity_kg.rate_limiter"].take(client)
+    if wait:
+        raise TooManyRequests(
+            f"rate limit: {config.rate_limit} requests a minute per client; try again in {wait} s",
+            retry_after=wait,
+        )
+
+
+def is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+class RateLimiter:
+    """A token bucket per client: `per_minute` requests in a burst, refilled evenly.
+
+    One lock guards the buckets (gunicorn answers with threads); it is held for a dictionary
+    update only. Buckets that have refilled are dropped, so idle clients cost no memory.
+    """
+
+    MAX_CLIENTS = 10_000  # buckets kept before full ones are swept
+
+    def __init__(self, per_minute: int, clock=monotonic):
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0  # tokens a second
+        self._clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # client: (tokens, at)
+        self._lock = threading.Lock()
+
+    def take(self, client: str) -> int:
+        """Spend one request of `client`; return 0 if allowed, else the seconds to wait."""
+        now = self._clock()
+        with self._lock:
+            tokens = self._tokens(client, now)
+            if tokens >= 1:
+                self._buckets[client] = (tokens - 1, now)
+                if len(self._buckets) > self.MAX_CLIENTS:
+                    self._sweep(now)
+                return 0
+            self._buckets[client] = (tokens, now)
+        return max(1, math.ceil((1 - tokens) / self.rate))
+
+    def _tokens(self, client: str, now: float) -> float:
+        tokens, at = self._buckets.get(client, (self.capacity, now))
+        return min(self.capacity, tokens + (now - at) * self.rate)
+
+    def _sweep(self, now: float) -> None:
+        full = [c for c in self._buckets if self._tokens(c, now) >= self.capacity]
+        for client in full:
+            del self._buckets[client]

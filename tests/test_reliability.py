@@ -1,0 +1,174 @@
+"""Faults against a real `serve` process: a killed worker, a flood of slow queries, bad data.
+
+Extends test_protocol_server.py (503 at the limit, 5xx for a killed worker, clean stop) with
+what happens after: the whole process tree after a kill and a stop, other clients during a
+flood, and start-up refusals. bench/reliability.py measures the same at scale.
+"""
+
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from smartcity_kg.config import Config
+from smartcity_kg.engine import QueryEngine
+from smartcity_kg.errors import QueryTimeout, ServerBusy
+from smartcity_kg.serve import file_sources
+
+pytestmark = pytest.mark.server
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CARTESIAN = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+@pytest.fixture
+def many(tmp_path) -> Path:
+    path = tmp_path / "many.nt"
+    path.write_text("".join(f'<http://ex/n{i}> <http://ex/q> "{i}" .\n' for i in range(3000)))
+    return path
+
+
+def alive(pid: int) -> bool:
+    """True if `pid` exists and is not a zombie."""
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
+def test_killed_worker_is_replaced_and_no_process_outlives_the_server(sparql_server_factory, many):
+    server = sparql_server_factory("--data", str(many), "--workers", "1", "--timeout", "20")
+    requests.get(server.endpoint, params={"query": "ASK {}"})
+    gunicorn_worker, victim = server.descendants()
+    threading.Timer(0.5, os.kill, (victim, signal.SIGKILL)).start()
+    killed = requests.get(server.endpoint, params={"query": CARTESIAN}, timeout=10)
+    assert killed.status_code == 500 and "signal 9" in killed.text
+    for n in range(5):
+        query = f"SELECT * {{ ?s ?p '{n}' }}"
+        assert requests.get(server.endpoint, params={"query": query}).status_code == 200
+    seen = server.descendants()
+    assert gunicorn_worker in seen and victim not in seen and len(seen) == 2
+    assert not alive(victim)  # reaped, not a zombie
+    server.process.send_signal(signal.SIGTERM)
+    server.process.wait(timeout=15)
+    deadline = time.monotonic() + 3
+    while any(alive(p) for p in seen) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [p for p in [*seen, victim] if alive(p)] == []
+
+
+def test_a_flood_of_slow_queries_leaves_other_requests_fast(sparql_server_factory, many):
+    """20 clients, 1 worker: 1 query runs, 16 wait (WAITING_PER_WORKER), 3 are refused at once."""
+    server = sparql_server_factory("--data", str(many), "--workers", "1", "--timeout", "1")
+    cheap = {"query": "SELECT * { ?s ?p '7' }"}  # cached after its first run: needs no worker
+    requests.get(server.endpoint, params=cheap)
+
+    def probe() -> float:
+        started = time.monotonic()
+        assert requests.get(server.endpoint, params=cheap, timeout=10).status_code == 200
+        assert requests.get(server.base + "/healthz", timeout=10).status_code == 200
+        return time.monotonic() - started
+
+    baseline = statistics.median(probe() for _ in range(10))
+    stop, answers, lock = time.monotonic() + 4, [], threading.Lock()
+
+    def attack(n: int):
+        with requests.Session() as session:
+            for i in range(200):
+                if time.monotonic() > stop:
+                    break
+                started = time.monotonic()
+                text = f"{CARTESIAN} # {n}-{i}"
+                response = session.get(server.endpoint, params={"query": text}, timeout=10)
+                with lock:
+                    answers.append(
+                        (response.status_code, response.text, time.monotonic() - started)
+                    )
+
+    attackers = [threading.Thread(target=attack, args=(n,)) for n in range(20)]
+    for thread in attackers:
+        thread.start()
+    time.sleep(0.5)
+    during = [probe() for _ in range(10)]
+    for thread in attackers:
+        thread.join()
+    assert statistics.median(during) < 10 * baseline + 0.2, (baseline, during)
+    assert {status for status, _, _ in answers} == {503}
+    assert max(elapsed for _, _, elapsed in answers) < 1 + 1.5  # stopped at the limit
+    assert any("time limit" in text for _, text, _ in answers)  # the running ones
+    assert any("busy" in text for _, text, _ in answers)  # the ones refused at once
+
+
+def test_every_waiting_query_is_answered_within_the_limit(many):
+    """16 threads, 2 workers, 0.5 s: none waits past the limit (with SimpleQueue, some did 2x)."""
+    with QueryEngine(Config(timeout=0.5, workers=2), file_sources([many])) as engine:
+        engine.start()
+        stop, elapsed = time.monotonic() + 5, []
+
+        def run(n: int):
+            for i in range(100):
+                if time.monotonic() > stop:
+                    break
+                started = time.monotonic()
+                with pytest.raises((QueryTimeout, ServerBusy)):
+                    engine.run(f"{CARTESIAN} # {n}-{i}")
+                elapsed.append(time.monotonic() - started)
+
+        threads = [threading.Thread(target=run, args=(n,)) for n in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert len(elapsed) > 16 and max(elapsed) < 0.5 + 0.35, sorted(elapsed)[-3:]
+
+
+def start_refused(*args: str) -> tuple[subprocess.CompletedProcess, int]:
+    """Run `serve` expecting it to exit; return the outcome and the port it was given."""
+    port = free_port()
+    command = [sys.executable, "-m", "smartcity_kg.cli", "serve", "--port", str(port), *args]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    return done, port
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_a_corrupt_data_file_stops_serve_naming_file_and_line():
+    bad = FIXTURES / "invalid" / "syntax-error.ttl"
+    done, port = start_refused("--data", str(bad))
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"smartcity-kg: error: {bad}:7: ")
+    assert not listening(port)
+
+
+def test_a_non_conforming_data_file_stops_serve_naming_the_shape():
+    bad = FIXTURES / "invalid" / "task-without-duty.ttl"
+    done, port = start_refused("--data", str(bad))
+    assert done.returncode == 1
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"smartcity-kg: error: {bad}: does not conform")
+    assert "task/kisa/example-without-duty> fails skgsh:AssignedTaskShape" in line
+    assert not listening(port)
+
+
+def test_no_validate_serves_foreign_data_and_says_it_was_not_checked(sparql_server_factory):
+    bad = FIXTURES / "invalid" / "task-without-duty.ttl"
+    server = sparql_server_factory("--data", str(bad), "--no-validate")
+    assert requests.get(server.base + "/healthz").json()["conforms"] is None
