@@ -170,6 +170,18 @@ def test_files_are_validated_with_the_ontology_but_without_the_packaged_data():
     assert "A task must be assigned to a skg:SupportingInstitution." in messages
 
 
+def test_triples_in_a_named_graph_of_a_quad_file_are_validated_too(tmp_path):
+    # The task of the invalid fixture, moved into a graph of its own in a TriG file.
+    turtle = (FIXTURES / "invalid" / "task-without-duty.ttl").read_text(encoding="utf-8")
+    head, body = turtle.split("\n\n<task/", 1)
+    trig = tmp_path / "task-in-a-graph.trig"
+    trig.write_text(f"{head}\n\n<graph/elsewhere> {{\n<task/{body}}}\n", encoding="utf-8")
+    data = [*turtle_files("data"), trig]
+    report = validate_files(data)
+    focus = {r.focus for r in report.violations}
+    assert BASE + "task/kisa/example-without-duty" in focus
+
+
 def test_syntax_error_names_the_file_and_line():
     path = FIXTURES / "invalid" / "syntax-error.ttl"
     with pytest.raises(DataSyntaxError) as caught:

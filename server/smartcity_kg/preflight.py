@@ -12,9 +12,8 @@ the failing shape, on one line. No Flask here.
 import pyoxigraph as ox
 
 from .errors import ValidationFailed
-from .graph import GraphSource, graph_iri, load_file
-from .paths import turtle_files
-from .validate import Report, Result, validate_store
+from .graph import GraphSource
+from .validate import Report, Result, as_data_store, validate_store
 
 
 def check_served_data(store, sources: list[GraphSource] | None) -> Report | None:
@@ -25,7 +24,7 @@ def check_served_data(store, sources: list[GraphSource] | None) -> Report | None
     """
     if not isinstance(store, ox.Store):
         return None
-    report = validate_store(store if sources is None else _as_data(store))
+    report = validate_store(store if sources is None else as_data_store(store))
     if not report.conforms:
         first = report.violations[0]
         raise ValidationFailed(
@@ -34,16 +33,6 @@ def check_served_data(store, sources: list[GraphSource] | None) -> Report | None
             f"{_describe(first)}"
         )
     return report
-
-
-def _as_data(store: ox.Store) -> ox.Store:
-    """Return a store with the packaged ontology and every triple of `store` in the data graph."""
-    combined = ox.Store()
-    for path in turtle_files("ontology"):
-        load_file(combined, path, graph_iri("ontology"))
-    data = ox.NamedNode(graph_iri("data"))
-    combined.extend(ox.Quad(q.subject, q.predicate, q.object, data) for q in store)
-    return combined
 
 
 def _where(store: ox.Store, sources: list[GraphSource] | None, result: Result) -> str:

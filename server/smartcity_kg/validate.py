@@ -105,12 +105,24 @@ def validate_files(paths: Iterable[Path], progress=None) -> Report:
     To check an addition to the shipped graph, pass the packaged data files along with it.
     `progress` is called with the size of each chunk of the files read.
     """
-    store = ox.Store()
-    for path in turtle_files("ontology"):
-        load_file(store, path, graph_iri("ontology"))
+    scratch = ox.Store()
     for path in paths:
-        load_file(store, Path(path), graph_iri("data"), progress)
-    return validate_store(store)
+        load_file(scratch, Path(path), graph_iri("data"), progress)
+    return validate_store(as_data_store(scratch))
+
+
+def as_data_store(store: ox.Store) -> ox.Store:
+    """Return the packaged ontology plus every triple of `store`, all of them as data.
+
+    A quad file (TriG, N-Quads) keeps its own named graphs when loaded; flattening them into
+    the data graph means no triple can slip past the shapes in a graph of its own.
+    """
+    combined = ox.Store()
+    for path in turtle_files("ontology"):
+        load_file(combined, path, graph_iri("ontology"))
+    data = ox.NamedNode(graph_iri("data"))
+    combined.extend(ox.Quad(q.subject, q.predicate, q.object, data) for q in store)
+    return combined
 
 
 def validate_store(
