@@ -79,3 +79,13 @@ def test_turtle_format_prints_the_shacl_report_graph():
         "ASK { ?report a sh:ValidationReport ; sh:conforms true }"
     )
     assert bool(store.query(query))
+
+
+def test_control_characters_a_parser_echoes_are_escaped_on_stderr(tmp_path):
+    garbage = tmp_path / "garbage.ttl"
+    garbage.write_bytes(b"\x00\x01 not turtle\n")
+    result = run_validate(garbage)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "\x00" not in result.stderr
+    assert "\\x00" in result.stderr

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from .config import from_env
-from .errors import SmartcityKgError, ValidationFailed
+from .errors import SmartcityKgError, ValidationFailed, one_line
 
 
 def _serve_arguments(parser: argparse.ArgumentParser) -> None:
@@ -261,8 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     except SmartcityKgError as error:
         if error.detail:
             print(error.detail, file=sys.stderr)
-        message = " ".join(error.message.split())  # always one line, whatever the parser said
-        print(f"smartcity-kg: error: {message}", file=sys.stderr)
+        print(f"smartcity-kg: error: {one_line(error.message)}", file=sys.stderr)
         return error.exit_code
 
 

@@ -17,6 +17,12 @@ class SmartcityKgError(Exception):
         self.detail = detail  # a longer report (e.g. SHACL results) shown before the message
 
 
+def one_line(text: str) -> str:
+    """Fold a message onto one line, escaping control characters a parser may echo back."""
+    folded = " ".join(text.split())
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in folded)
+
+
 class InputError(SmartcityKgError):
     """Input that cannot be read at all (bad syntax, missing file, bad parameter)."""
 
