@@ -6,6 +6,7 @@ FROM sees the ontology, the data and the shapes together.
 
 import io
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,13 +53,20 @@ def load_file(store: ox.Store, path: Path, graph: str, progress=None) -> None:
     `progress`, if given, is called with the size of each chunk read (for a progress bar).
     """
     fmt = rdf_format_for(path)
-    try:
+    with reading_errors(path):
         if progress is None:
             store.load(path=str(path), format=fmt, to_graph=ox.NamedNode(graph))
         else:
             with path.open("rb") as raw:
                 reader = io.BufferedReader(CountingReader(raw, progress), 1 << 20)
                 store.load(input=reader, format=fmt, to_graph=ox.NamedNode(graph))
+
+
+@contextmanager
+def reading_errors(path: Path):
+    """Turn a parser's SyntaxError or an OSError into our errors, naming the file and line."""
+    try:
+        yield
     except SyntaxError as error:
         raise DataSyntaxError(str(path), error.lineno, error.msg) from None
     except OSError as error:

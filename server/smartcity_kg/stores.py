@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .errors import DataSyntaxError, InputError
-from .graph import GraphSource, load_store, packaged_sources, rdf_format_for
+from .errors import InputError
+from .graph import GraphSource, load_store, packaged_sources, rdf_format_for, reading_errors
 from .progress import CountingReader
 from .remote import RemoteStore, is_url, upload
 
@@ -166,11 +166,6 @@ def _load_directory(
 
 def _bulk_load(store: ox.Store, path: Path, graph: str, progress: Progress | None) -> None:
     fmt = rdf_format_for(path)
-    try:
-        with path.open("rb") as raw:
-            reader = io.BufferedReader(CountingReader(raw, progress), 1 << 20)
-            store.bulk_load(input=reader, format=fmt, to_graph=ox.NamedNode(graph))
-    except SyntaxError as error:
-        raise DataSyntaxError(str(path), error.lineno, error.msg) from None
-    except OSError as error:
-        raise InputError(f"{path}: cannot read: {error.strerror or error}") from None
+    with reading_errors(path), path.open("rb") as raw:
+        reader = io.BufferedReader(CountingReader(raw, progress), 1 << 20)
+        store.bulk_load(input=reader, format=fmt, to_graph=ox.NamedNode(graph))
