@@ -302,15 +302,16 @@ class _Pool:
     def _replace(self, worker, *, reap_later: bool = False) -> str:
         """Kill and reap `worker`, start another in its place; return how it ended.
 
-        With `reap_later` a background thread kills and reaps it: a worker stopped at the time
-        limit can take seconds to give back a large heap, and its client is owed the 503 now.
+        With `reap_later` a background thread does all of it: a worker stopped at the time limit
+        can take seconds to give back a large heap, forking its successor takes a while on a busy
+        machine, and its client is owed the 503 now.
         """
+        if reap_later:
+            replace = threading.Thread(target=self._replace, args=(worker,), daemon=True)
+            replace.start()
+            return "killed"
         with self._lock:
-            if reap_later:
-                threading.Thread(target=worker.kill, name="reap", daemon=True).start()
-                status = "killed"
-            else:
-                status = worker.kill()
+            status = worker.kill()
             if self._workers.pop(worker.pid, None) is not None and self._owner == os.getpid():
                 self._add()
         return status
