@@ -292,3 +292,26 @@ def packaged_store(request) -> str:
     if request.param == "memory":
         return "memory"
     return request.getfixturevalue("oxigraph_packaged").query_url
+
+
+@pytest.fixture(scope="module")
+def store_app(packaged_store):
+    """The app over the packaged graph in each store kind (embedded, remote), one per module."""
+    from smartcity_kg.config import Config
+    from smartcity_kg.web import create_app
+
+    app = create_app(Config(workers=1, store=packaged_store))
+    yield app
+    app.extensions["smartcity_kg.engine"].close()
+
+
+@pytest.fixture(scope="module")
+def packaged_client():
+    """A test client of the app over the embedded packaged graph, with one query worker."""
+    from smartcity_kg.config import Config
+    from smartcity_kg.engine import QueryEngine
+    from smartcity_kg.web import create_app
+
+    config = Config(workers=1, timeout=5)
+    with QueryEngine(config) as engine:
+        yield create_app(config, engine=engine).test_client()

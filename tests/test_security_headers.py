@@ -2,10 +2,6 @@
 
 import pytest
 
-from smartcity_kg.config import Config
-from smartcity_kg.engine import QueryEngine
-from smartcity_kg.web import create_app
-
 HTML = {"Accept": "text/html"}
 PAGES = ["/", "/sparql", "/queries", "/coverage", "/downloads", "/def.html",
          "/institution/kaia.html", "/queries/list-institutions", "/no/such/thing"]  # fmt: skip
@@ -16,10 +12,8 @@ OTHERS = [("/sparql?query=ASK%7B%7D", {}), ("/queries", {"Accept": "application/
 
 
 @pytest.fixture(scope="module")
-def client():
-    config = Config(workers=1, timeout=5)
-    with QueryEngine(config) as engine:
-        yield create_app(config, engine=engine).test_client()
+def client(packaged_client):
+    return packaged_client
 
 
 @pytest.mark.parametrize("path", PAGES)

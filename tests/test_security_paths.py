@@ -2,10 +2,6 @@
 
 import pytest
 
-from smartcity_kg.config import Config
-from smartcity_kg.engine import QueryEngine
-from smartcity_kg.web import create_app
-
 SECRETS = (b"root:", b"[build-system]", b"import ", b"SMARTCITY_KG", b"PRIVATE KEY")
 NAMES = ["../../../../etc/passwd", "..%2f..%2f..%2fetc%2fpasswd", "%2e%2e/%2e%2e/etc/passwd",
          "%2e%2e%2f%2e%2e%2fpyproject.toml", "..%5c..%5cpyproject.toml", "..\\..\\pyproject.toml",
@@ -16,10 +12,8 @@ PREFIXES = ["/downloads/", "/queries/", "/queries/..%2fchecks%2f", "/coverage/",
 
 
 @pytest.fixture(scope="module")
-def client():
-    config = Config(workers=1, timeout=5)
-    with QueryEngine(config) as engine:
-        yield create_app(config, engine=engine).test_client()
+def client(packaged_client):
+    return packaged_client
 
 
 @pytest.mark.parametrize("name", NAMES)

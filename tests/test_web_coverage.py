@@ -8,17 +8,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from smartcity_kg.config import Config
-from smartcity_kg.web import create_app
-
 BASE = "https://w3id.org/smartcity-kr/"
 
 
 @pytest.fixture(scope="module")
-def app(packaged_store):
-    app = create_app(Config(workers=1, store=packaged_store))
-    yield app
-    app.extensions["smartcity_kg.engine"].close()
+def app(store_app):
+    return store_app
 
 
 @pytest.fixture

@@ -10,9 +10,8 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from smartcity_kg.config import BASE_IRI, Config
+from smartcity_kg.config import BASE_IRI
 from smartcity_kg.dumps import Dumps
-from smartcity_kg.web import create_app
 
 RDF_ACCEPT = {
     "text/turtle": "turtle",
@@ -26,10 +25,8 @@ DCAT = "http://www.w3.org/ns/dcat#"
 
 
 @pytest.fixture(scope="module")
-def app(packaged_store):
-    app = create_app(Config(workers=1, store=packaged_store))
-    yield app
-    app.extensions["smartcity_kg.engine"].close()
+def app(store_app):
+    return store_app
 
 
 @pytest.fixture(scope="module")

@@ -33,6 +33,11 @@ def _names(terms, lang: str) -> str:
     return ", ".join(t.name(lang) for t in terms)
 
 
+def _headers(lang: str, *keys: str) -> tuple[str, ...]:
+    """Return the column headings for `keys` in `lang`."""
+    return tuple(text(lang, key) for key in keys)
+
+
 def _city_note(city: Term | None, lang: str) -> str:
     return text(lang, "only", city=city.label(lang)) if city else ""
 
@@ -64,14 +69,7 @@ def _duty_table(coverage: Coverage, lang: str) -> Table:
     return Table(
         "duty",
         t(lang, "duty.title"),
-        (
-            t(lang, "no"),
-            t(lang, "duty"),
-            t(lang, "status"),
-            t(lang, "tasks"),
-            t(lang, "institutions"),
-            t(lang, "served_by"),
-        ),
+        _headers(lang, "no", "duty", "status", "tasks", "institutions", "served_by"),
         tuple(rows),
         tuple(r.duty.iri for r in coverage.duties),
         coverage.queries["duty"],
@@ -99,14 +97,7 @@ def _institution_table(coverage: Coverage, lang: str) -> Table:
     return Table(
         "institution",
         t(lang, "institution.title"),
-        (
-            t(lang, "institution"),
-            t(lang, "tasks"),
-            t(lang, "duties"),
-            t(lang, "programmes"),
-            t(lang, "sectors"),
-            t(lang, "cities"),
-        ),
+        _headers(lang, "institution", "tasks", "duties", "programmes", "sectors", "cities"),
         tuple(rows),
         tuple(r.institution.iri for r in coverage.institutions),
         coverage.queries["institution"],
@@ -169,13 +160,7 @@ def _programme_table(coverage: Coverage, lang: str) -> Table:
     return Table(
         "programme",
         t(lang, "programme.title"),
-        (
-            t(lang, "programme"),
-            t(lang, "part_of"),
-            t(lang, "institutions"),
-            t(lang, "served_by"),
-            t(lang, "tasks"),
-        ),
+        _headers(lang, "programme", "part_of", "institutions", "served_by", "tasks"),
         tuple(rows),
         tuple(r.programme.iri for r in coverage.programmes),
         coverage.queries["programme"],
@@ -188,14 +173,7 @@ def _overlap_table(coverage: Coverage, lang: str) -> Table:
     return Table(
         "overlap",
         t(lang, "overlap.title"),
-        (
-            t(lang, "kind"),
-            t(lang, "subject"),
-            t(lang, "city"),
-            t(lang, "institutions"),
-            t(lang, "served_by"),
-            t(lang, "note"),
-        ),
+        _headers(lang, "kind", "subject", "city", "institutions", "served_by", "note"),
         tuple(rows),
         tuple(o.subject.iri for o in coverage.overlaps),
         coverage.queries["overlap"],
@@ -274,13 +252,7 @@ def changes_table(diff: CoverageDiff, lang: str = "en") -> Table:
     return Table(
         "changes",
         t(lang, "changes.title"),
-        (
-            t(lang, "change"),
-            t(lang, "kind"),
-            t(lang, "subject"),
-            t(lang, "city"),
-            t(lang, "detail"),
-        ),
+        _headers(lang, "change", "kind", "subject", "city", "detail"),
         tuple(rows),
         tuple(keys),
         None,
