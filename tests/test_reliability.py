@@ -22,6 +22,7 @@ from smartcity_kg.config import Config
 from smartcity_kg.engine import QueryEngine
 from smartcity_kg.errors import QueryTimeout, ServerBusy
 from smartcity_kg.serve import file_sources
+from smartcity_kg.worker import NICENESS
 
 pytestmark = pytest.mark.server
 
@@ -47,7 +48,9 @@ def alive(pid: int) -> bool:
 def test_killed_worker_is_replaced_and_no_process_outlives_the_server(sparql_server_factory, many):
     server = sparql_server_factory("--data", str(many), "--workers", "1", "--timeout", "20")
     requests.get(server.endpoint, params={"query": "ASK {}"})
-    gunicorn_worker, victim = server.descendants()
+    gunicorn_worker, *workers = server.descendants()
+    [victim] = [pid for pid in workers if os.getpriority(os.PRIO_PROCESS, pid) == NICENESS]
+    [fast_lane] = [pid for pid in workers if pid != victim]
     threading.Timer(0.5, os.kill, (victim, signal.SIGKILL)).start()
     killed = requests.get(server.endpoint, params={"query": CARTESIAN}, timeout=10)
     assert killed.status_code == 500 and "signal 9" in killed.text
@@ -55,7 +58,7 @@ def test_killed_worker_is_replaced_and_no_process_outlives_the_server(sparql_ser
         query = f"SELECT * {{ ?s ?p '{n}' }}"
         assert requests.get(server.endpoint, params={"query": query}).status_code == 200
     seen = server.descendants()
-    assert gunicorn_worker in seen and victim not in seen and len(seen) == 2
+    assert gunicorn_worker in seen and fast_lane in seen and victim not in seen and len(seen) == 3
     assert not alive(victim)  # reaped, not a zombie
     server.process.send_signal(signal.SIGTERM)
     server.process.wait(timeout=15)
@@ -172,3 +175,42 @@ def test_no_validate_serves_foreign_data_and_says_it_was_not_checked(sparql_serv
     bad = FIXTURES / "invalid" / "task-without-duty.ttl"
     server = sparql_server_factory("--data", str(bad), "--no-validate")
     assert requests.get(server.base + "/healthz").json()["conforms"] is None
+
+
+@pytest.mark.parametrize("lane", [0.5, 0])
+def test_uncached_cheap_queries_pass_a_flood_of_expensive_ones(many, lane):
+    """While expensive queries hold every worker, new cheap ones take the fast lane.
+
+    Without the lane (0) the cheap queries wait behind the flood, and this test shows it.
+    """
+    config = Config(timeout=2, workers=1, fast_lane=lane, cache_entries=0)
+    with QueryEngine(config, file_sources([many])) as engine:
+        engine.start()
+        done = threading.Event()
+
+        def flood(n: int):
+            while not done.is_set():
+                with pytest.raises((QueryTimeout, ServerBusy)):
+                    engine.run(f"SELECT (COUNT(*) AS ?x{n}) {{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }}")
+
+        threads = [threading.Thread(target=flood, args=(n,)) for n in range(6)]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.5)
+        outcomes = []
+        for n in range(12 if lane else 6):
+            started = time.monotonic()
+            try:
+                outcome = engine.run(f"SELECT ?s {{ ?s ?p '{n}' }}").rows
+            except (QueryTimeout, ServerBusy) as error:
+                outcome = type(error).__name__
+            outcomes.append((outcome, time.monotonic() - started))
+            time.sleep(0.1)  # the flood takes the worker back
+        done.set()
+        for thread in threads:
+            thread.join()
+    slow = [(outcome, elapsed) for outcome, elapsed in outcomes if outcome != 1 or elapsed > 1]
+    if lane:
+        assert slow == [], outcomes
+    else:
+        assert len(slow) > len(outcomes) / 2, outcomes

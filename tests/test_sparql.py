@@ -2,6 +2,7 @@
 
 import pytest
 
+from smartcity_kg import sparql
 from smartcity_kg.errors import QueryRefused
 from smartcity_kg.formats import ResultKind
 from smartcity_kg.sparql import QueryForm, UpdateRefused, check_read_only, inspect, tokenize
@@ -127,3 +128,22 @@ def test_tokenize_skips_comments_and_keeps_iris_whole():
 def test_less_than_with_spaces_is_not_an_iri():
     kinds = [t.kind for t in tokenize("FILTER(?a < ?b && ?c > 2)")]
     assert "iri" not in kinds
+
+
+def test_shape_ignores_comments_spacing_and_variable_names():
+    one = sparql.shape_digest("SELECT ?a { ?a ?b ?c . ?d ?e ?f } # flood-1")
+    two = sparql.shape_digest("SELECT  ?x {\n ?x ?y ?z . ?u ?v ?w }  # flood-2")
+    assert one == two
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        "SELECT ?a { ?a ?b ?a . ?d ?e ?f }",  # a variable used twice is a different join
+        "SELECT ?a { ?a <http://ex/p> ?c . ?d ?e ?f }",
+        "SELECT ?a { ?a ?b '?c' . ?d ?e ?f }",  # a string is not a variable
+        "SELECT ?a { ?a ?b ?c . ?d ?e ?f } LIMIT 1",
+    ],
+)
+def test_shape_tells_different_queries_apart(other):
+    assert sparql.shape_digest("SELECT ?a { ?a ?b ?c . ?d ?e ?f }") != sparql.shape_digest(other)

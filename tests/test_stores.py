@@ -1,8 +1,10 @@
 """Stores: in memory, on disk (`load --into DIR`, read-only) and remote (`load --into URL`)."""
 
+import json
 import os
 import socket
 import time
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -10,10 +12,11 @@ import requests
 
 from smartcity_kg.cli import main
 from smartcity_kg.dumps import Dumps
-from smartcity_kg.errors import InputError, QueryTimeout, StoreUnavailable
+from smartcity_kg.errors import InputError, QueryTimeout, StoreUnavailable, ValidationFailed
 from smartcity_kg.graph import load_store
+from smartcity_kg.preflight import check_served_data
 from smartcity_kg.remote import RemoteStore, bind_values, graph_store_url
-from smartcity_kg.stores import ReadOnlyStore, load_into, open_store
+from smartcity_kg.stores import LOAD_RECORD, ReadOnlyStore, load_into, open_store, shapes_digest
 
 MARKER = '<http://example.org/marker> <http://example.org/says> "loaded once" .\n'
 ASK_MARKER = 'ASK { <http://example.org/marker> <http://example.org/says> "loaded once" }'
@@ -103,12 +106,12 @@ def test_http_workers_each_run_their_own_query_workers_and_all_stop(
     disk_store, sparql_server_factory
 ):
     server = sparql_server_factory("--store", str(disk_store), "--http-workers", "2",
-                                   "--workers", "1", "--no-validate")  # fmt: skip
+                                   "--workers", "1")  # fmt: skip
     deadline = time.monotonic() + 20
-    while len(server.descendants()) < 4 and time.monotonic() < deadline:
+    while len(server.descendants()) < 6 and time.monotonic() < deadline:
         time.sleep(0.2)
     processes = server.descendants()
-    assert len(processes) == 4  # two gunicorn workers, each with one query worker
+    assert len(processes) == 6  # two gunicorn workers, each with a query worker and a fast lane
     assert requests.get(server.endpoint, params={"query": "ASK {}"}).status_code == 200
     server.stop()
     assert not [pid for pid in processes if os.path.exists(f"/proc/{pid}")]
@@ -202,3 +205,43 @@ def test_construct_binds_in_its_where_group_not_its_template():
 def test_graph_store_url_follows_oxigraph_query_to_store():
     assert graph_store_url("http://h:7878/query") == "http://h:7878/store"
     assert graph_store_url("http://h:3030/ds/data") == "http://h:3030/ds/data"
+
+
+INVALID_TASK = Path(__file__).parent / "fixtures" / "invalid" / "task-without-duty.ttl"
+
+
+def test_load_refuses_data_that_breaks_the_shapes_and_writes_nothing(tmp_path, capsys):
+    store = tmp_path / "kg"
+    assert main(["load", "--into", str(store), str(INVALID_TASK)]) == 1
+    err = capsys.readouterr().err
+    assert "task-without-duty.ttl: does not conform to the shapes" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not store.exists()
+
+
+def test_a_validated_directory_is_served_without_validating_again(disk_store):
+    record = open_store(str(disk_store)).load_record()
+    assert record["validated"] is True and record["shapes"] == shapes_digest()
+    assert check_served_data(open_store(str(disk_store)), None) is True
+
+
+def test_serve_refuses_a_directory_loaded_without_validation(tmp_path, capsys):
+    store = tmp_path / "kg"
+    assert main(["load", "--into", str(store), "--no-validate", str(INVALID_TASK)]) == 0
+    assert main(["serve", "--store", str(store), "--port", "1"]) == 1
+    err = capsys.readouterr().err
+    assert f"{store}: was loaded with --no-validate, refusing to serve it unchecked" in err
+    with pytest.raises(ValidationFailed, match="serve it with --no-validate"):
+        check_served_data(open_store(str(store)), None)
+
+
+def test_serve_refuses_a_directory_validated_against_other_shapes(tmp_path):
+    store = tmp_path / "kg"
+    load_into(str(store))
+    record = json.loads((store / LOAD_RECORD).read_text())
+    (store / LOAD_RECORD).write_text(json.dumps({**record, "shapes": "0" * 64}))
+    with pytest.raises(ValidationFailed, match="validated against other shapes"):
+        check_served_data(open_store(str(store)), None)
+    (store / LOAD_RECORD).unlink()
+    with pytest.raises(ValidationFailed, match="without a record of validation"):
+        check_served_data(open_store(str(store)), None)

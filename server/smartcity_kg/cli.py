@@ -22,6 +22,13 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
         "--timeout", type=float, help="seconds a query may run (SMARTCITY_KG_TIMEOUT, default 10)"
     )
     parser.add_argument(
+        "--fast-lane",
+        type=float,
+        metavar="SECONDS",
+        help="how long a query not known to be slow may run on the spare worker kept for when "
+        "every query worker is busy; 0 keeps no spare (SMARTCITY_KG_FAST_LANE, default 0.5)",
+    )
+    parser.add_argument(
         "--data",
         type=Path,
         action="append",
@@ -54,7 +61,9 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
 def _serve(args: argparse.Namespace) -> None:
     from .serve import file_sources, serve  # gunicorn is only needed by this command
 
-    config = from_env(workers=args.workers, timeout=args.timeout, store=args.store)
+    config = from_env(
+        workers=args.workers, timeout=args.timeout, store=args.store, fast_lane=args.fast_lane
+    )
     sources = file_sources(args.data) if args.data else None
     serve(config, host=args.host, port=args.port, sources=sources, validate=args.validate,
           http_workers=args.http_workers)  # fmt: skip
@@ -83,6 +92,13 @@ def _load_arguments(parser: argparse.ArgumentParser) -> None:
         "default: the packaged graph, each folder into its named graph",
     )
     parser.add_argument("--replace", action="store_true", help="replace the store already in DIR")
+    parser.add_argument(
+        "--no-validate",
+        dest="validate",
+        action="store_false",
+        help="load data without checking it against the shapes (foreign data); a directory "
+        "loaded so is then served only with 'serve --no-validate'",
+    )
 
 
 def _load(args: argparse.Namespace) -> None:
@@ -93,7 +109,9 @@ def _load(args: argparse.Namespace) -> None:
 
     sources = file_sources(args.files) if args.files else packaged_sources()
     with ProgressBar(total_bytes(sources), "loading", sys.stderr) as bar:
-        load_into(args.into, sources, replace=args.replace, progress=bar.advance)
+        load_into(
+            args.into, sources, replace=args.replace, progress=bar.advance, validate=args.validate
+        )
 
 
 def _query_arguments(parser: argparse.ArgumentParser) -> None:

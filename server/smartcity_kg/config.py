@@ -19,6 +19,7 @@ class Config:
     max_query_length: int = 100_000  # characters
     max_body_bytes: int = 1_000_000
     workers: int = 2  # query worker processes per server process
+    fast_lane: float = 0.5  # seconds a query may try a spare worker when all are busy; 0: none
     cache_entries: int = 512  # cached query responses (the data is immutable while serving)
     store: str = "memory"
     rate_limit: int = 0  # requests per minute per client address; 0 = no limit
@@ -30,7 +31,7 @@ class Config:
             if getattr(self, name) <= 0:
                 value = getattr(self, name)
                 raise InputError(f"configuration {name} must be positive, got {value}")
-        for name in ("rate_limit", "trusted_proxies"):
+        for name in ("rate_limit", "trusted_proxies", "fast_lane"):
             if getattr(self, name) < 0:
                 value = getattr(self, name)
                 raise InputError(f"configuration {name} must be 0 or more, got {value}")

@@ -5,6 +5,12 @@ worker process that inherits the store (config.store: in memory, on disk, or a r
 see stores.py). The caller waits on the worker's pipe until
 the deadline; past it, the worker is killed with SIGKILL and replaced, and the caller gets
 QueryTimeout. A worker that dies mid-query gives WorkerCrashed and is replaced likewise.
+
+A fast lane keeps cheap queries quick while expensive ones hold every worker: when no worker
+is idle, a query not known to be slow runs on one spare worker for at most
+`Config.fast_lane` seconds; past that it is stopped there, its shape (the text without
+comments, spacing and variable names) is remembered as slow, and it waits for the main pool
+with what is left of its time limit. Queries of a remembered shape go to the main pool.
 Results are cut at `Config.max_rows` and say so; identical queries are answered from a cache
 (the data never changes while the engine runs).
 
@@ -40,9 +46,9 @@ from .errors import InputError, PayloadTooLarge, QueryTimeout, ServerBusy, Worke
 from .formats import ResultFormat
 from .graph import GraphSource
 from .stores import for_queries, open_store
-from .worker import Job, QueryFailed, Reply, spawn_worker
+from .worker import NICENESS, Job, QueryFailed, Reply, spawn_worker
 
-__all__ = ["Dataset", "QueryEngine", "QueryFailed", "QueryResult", "query_id"]
+__all__ = ["Dataset", "QueryEngine", "QueryFailed", "QueryResult", "query_id", "query_slots"]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +56,8 @@ CACHE_MAX_BODY = 4_000_000  # bytes; larger results are not kept, so the cache s
 # Requests that may wait for a busy pool, per worker; more get ServerBusy (503) at once, so that
 # slow queries from many clients cannot hold every HTTP thread (serve sizes its threads by this).
 WAITING_PER_WORKER = 16
+SLOW_SHAPES_REMEMBERED = 4096  # shapes of queries that outran the fast lane (digests, bounded)
+FAST_LANE_NICENESS = 5  # below the main workers' (worker.NICENESS) so that it gets a core
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,12 @@ class QueryResult:
         return self._memo["gzip"]
 
 
+def query_slots(config: Config) -> int:
+    """Return how many queries can be running or waiting at once (serve sizes threads by it)."""
+    workers = config.workers + (1 if config.fast_lane else 0)
+    return workers * (1 + WAITING_PER_WORKER)
+
+
 def query_id(query: str) -> str:
     """Return a short stable hash of a query text, for log lines."""
     return hashlib.sha256(query.encode()).hexdigest()[:12]
@@ -114,7 +128,15 @@ class QueryEngine:
             store = open_store(self.config.store, sources)
         self.store = store  # a pyoxigraph Store, or one of stores.py for a directory or URL
         self._cache = _ResultCache(self.config.cache_entries)
-        self._pool = _Pool(for_queries(self.store, self.config.timeout), self.config.workers)
+        queries = for_queries(self.store, self.config.timeout)
+        timeout = self.config.timeout
+        self._pool = _Pool(queries, self.config.workers, timeout)
+        self._fast = (
+            _Pool(queries, 1, timeout, niceness=FAST_LANE_NICENESS)
+            if self.config.fast_lane
+            else None
+        )
+        self._slow = _ShapeMemory(SLOW_SHAPES_REMEMBERED)
 
     def __enter__(self):
         return self
@@ -124,16 +146,26 @@ class QueryEngine:
 
     def start(self) -> None:
         """Start the worker processes now (else the first query starts them)."""
-        self._pool.start()
+        for pool in self._pools():
+            pool.start()
 
     def close(self) -> None:
         """Kill and reap every worker process; the engine can be started again."""
-        self._pool.close()
+        for pool in self._pools():
+            pool.close()
 
     @property
     def worker_pids(self) -> list[int]:
-        """Return the process ids of the running workers (for health checks and tests)."""
+        """Return the process ids of the main pool's workers (for health checks and tests)."""
         return self._pool.pids()
+
+    @property
+    def fast_lane_pids(self) -> list[int]:
+        """Return the process id of the fast lane's worker, if it runs."""
+        return self._fast.pids() if self._fast else []
+
+    def _pools(self) -> list["_Pool"]:
+        return [self._pool, self._fast] if self._fast else [self._pool]
 
     def run(
         self, query: str, *, format: ResultFormat | None = None, dataset: Dataset = Dataset()
@@ -157,9 +189,28 @@ class QueryEngine:
             max_rows=self.config.max_rows,
             alarm=int(self.config.timeout) + 3,
         )
-        result = self._result(self._pool.execute(job, self.config.timeout))
+        result = self._result(self._execute(job, monotonic() + self.config.timeout))
         self._cache.put(key, result)
         return replace(result, elapsed=monotonic() - started)
+
+    def _execute(self, job: Job, deadline: float) -> Reply:
+        """Run `job` on an idle worker, or on the fast lane unless its shape is known slow."""
+        if not self._pool.running:
+            self.start()
+        if self._fast is not None and not self._pool.has_idle():
+            shape = sparql.shape_digest(job.query)
+            if shape not in self._slow:
+                lane = self.config.fast_lane
+                try:  # a query that waited while one of its shape outran the lane skips it
+                    return self._fast.execute(
+                        job, deadline, budget=lane, skip=lambda: shape in self._slow
+                    )
+                except _OverBudget:
+                    self._slow.add(shape)
+                    log.info("query %s outran the fast lane", query_id(job.query))
+                except (_NoWorker, ServerBusy):
+                    pass  # the lane is busy too: wait for the main pool like any query
+        return self._pool.execute(job, deadline)
 
     def _check(self, query: str, format: ResultFormat | None) -> sparql.QueryInfo:
         """Refuse what must never reach a worker: oversized text, updates, SERVICE."""
@@ -211,12 +262,44 @@ class _ResultCache:
                 self._items.popitem(last=False)
 
 
+class _ShapeMemory:
+    """A bounded set of query shape digests, the least recently seen dropped first."""
+
+    def __init__(self, entries: int):
+        self._entries = entries
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __contains__(self, digest: bytes) -> bool:
+        with self._lock:
+            if digest in self._items:
+                self._items.move_to_end(digest)
+                return True
+        return False
+
+    def add(self, digest: bytes) -> None:
+        with self._lock:
+            self._items[digest] = None
+            while len(self._items) > self._entries:
+                self._items.popitem(last=False)
+
+
+class _NoWorker(Exception):
+    """A job gave up the worker it waited for (its `skip` said so)."""
+
+
+class _OverBudget(Exception):
+    """A job ran past the budget it was given (before the deadline); its worker was replaced."""
+
+
 class _Pool:
     """Worker processes handed out through a queue; a request never waits holding a lock."""
 
-    def __init__(self, store: ox.Store, size: int):
+    def __init__(self, store: ox.Store, size: int, timeout: float, *, niceness: int = NICENESS):
         self._store = store
         self._size = size
+        self._timeout = timeout  # the time limit, for messages
+        self._niceness = niceness
         # queue.Queue, not SimpleQueue: with 16 threads waiting, SimpleQueue.get(timeout=2) was
         # measured returning after 4 s (a waiter that loses a race waits again in full).
         self._idle: queue.Queue = queue.Queue()
@@ -245,19 +328,38 @@ class _Pool:
     def pids(self) -> list[int]:
         return sorted(self._workers) if self._owner == os.getpid() else []
 
-    def execute(self, job: Job, timeout: float) -> Reply:
-        """Run one job on an idle worker within `timeout` seconds, counting the wait for one."""
-        if self._owner != os.getpid():
+    @property
+    def running(self) -> bool:
+        """Return True once this process started the workers (a forked child must start its own)."""
+        return self._owner == os.getpid()
+
+    def has_idle(self) -> bool:
+        return not self._idle.empty()
+
+    def execute(
+        self, job: Job, deadline: float, *, budget: float | None = None, skip=None
+    ) -> Reply:
+        """Run one job on an idle worker and return its reply by `deadline` (monotonic).
+
+        `budget` limits the run once started (else _OverBudget); past the deadline itself the
+        error is QueryTimeout. `skip()` true once a worker is free gives _NoWorker instead.
+        """
+        if not self.running:
             self.start()
-        deadline = monotonic() + timeout
-        worker = self._acquire(deadline, timeout)
+        worker = self._acquire(deadline)
+        if skip is not None and skip():
+            self._idle.put(worker)
+            raise _NoWorker
+        stop = deadline if budget is None else min(deadline, monotonic() + budget)
         try:
             worker.send(job)
-            if not worker.wait(deadline - monotonic()):
+            if not worker.wait(stop - monotonic()):
                 self._replace(worker, reap_later=True)
-                log.warning("query worker %d killed after the %g s limit", worker.pid, timeout)
+                if stop < deadline:
+                    raise _OverBudget
+                log.warning("query worker %d stopped at the time limit", worker.pid)
                 raise QueryTimeout(
-                    f"the query ran past the {timeout:g} s time limit and was stopped; "
+                    f"the query ran past the {self._timeout:g} s time limit and was stopped; "
                     "narrow it (more specific patterns, LIMIT) and try again"
                 )
             reply = worker.receive()
@@ -270,7 +372,7 @@ class _Pool:
         self._idle.put(worker)
         return reply
 
-    def _acquire(self, deadline: float, timeout: float):
+    def _acquire(self, deadline: float):
         """Take an idle worker, or refuse at once when too many requests already wait for one."""
         with self._gate:
             if self._waiting >= WAITING_PER_WORKER * self._size:
@@ -280,19 +382,19 @@ class _Pool:
                 )
             self._waiting += 1
         try:
-            return self._take(deadline, timeout)
+            return self._take(deadline)
         finally:
             with self._gate:
                 self._waiting -= 1
 
-    def _take(self, deadline: float, timeout: float):
+    def _take(self, deadline: float):
         """Take an idle worker, replacing any that died while idle."""
         while True:
             try:
                 worker = self._idle.get(timeout=max(0.0, deadline - monotonic()))
             except queue.Empty:
                 raise QueryTimeout(
-                    f"every query worker stayed busy for the {timeout:g} s time limit; "
+                    f"every query worker stayed busy for the {self._timeout:g} s time limit; "
                     "try again shortly"
                 ) from None
             if worker.pid in self._workers and worker.alive():
@@ -306,18 +408,18 @@ class _Pool:
         can take seconds to give back a large heap, forking its successor takes a while on a busy
         machine, and its client is owed the 503 now.
         """
+        worker.stop()  # at once: it must not use a core while its successor is forked
         if reap_later:
             replace = threading.Thread(target=self._replace, args=(worker,), daemon=True)
             replace.start()
             return "killed"
         with self._lock:
-            status = worker.kill()
             if self._workers.pop(worker.pid, None) is not None and self._owner == os.getpid():
                 self._add()
-        return status
+        return worker.kill()  # the successor is ready; reaping may wait for a large heap
 
     def _add(self) -> None:
-        worker = spawn_worker(self._store)
+        worker = spawn_worker(self._store, niceness=self._niceness)
         self._workers[worker.pid] = worker
         self._idle.put(worker)
 

@@ -1,10 +1,11 @@
 """Check the data before it is served: a server never answers from data that breaks the shapes.
 
 `serve` loads its store first (a syntax error names the file and line there), then calls
-`check_served_data` on the in-memory store it loaded. The packaged graph is validated as
-shipped; `--data` files are validated together, every triple of every graph they fill treated
-as data, with the packaged ontology mixed in, so that a quad file cannot slip its triples past
-the shapes in a graph of its own.
+`check_served_data` on the in-memory store it loaded. An on-disk store was validated when
+`load --into` filled it, which it recorded in the directory: that record is checked instead.
+The packaged graph is validated as shipped; `--data` files are validated together, every
+triple of every graph they fill treated as data, with the packaged ontology mixed in, so that
+a quad file cannot slip its triples past the shapes in a graph of its own.
 A violation raises ValidationFailed naming the file (where it can be told), the focus node and
 the failing shape, on one line. No Flask here.
 """
@@ -13,15 +14,18 @@ import pyoxigraph as ox
 
 from .errors import ValidationFailed
 from .graph import GraphSource
-from .validate import Report, Result, as_data_store, validate_store
+from .stores import ReadOnlyStore, shapes_digest
+from .validate import Result, as_data_store, validate_store
 
 
-def check_served_data(store, sources: list[GraphSource] | None) -> Report | None:
-    """Return the validation report of what `store` serves; raise ValidationFailed if it fails.
+def check_served_data(store, sources: list[GraphSource] | None) -> bool | None:
+    """Return True if what `store` serves conforms to the shapes; else raise ValidationFailed.
 
     `sources` None means the packaged graph; otherwise the `--data` files that filled `store`.
-    An on-disk or remote store (stores.py) is not checked here: None.
+    A remote store is not checked here (None): it is whatever its endpoint serves.
     """
+    if isinstance(store, ReadOnlyStore):
+        return _check_load_record(store)
     if not isinstance(store, ox.Store):
         return None
     report = validate_store(store if sources is None else as_data_store(store))
@@ -32,7 +36,25 @@ def check_served_data(store, sources: list[GraphSource] | None) -> Report | None
             f"refusing to serve it: {len(report.violations)} violation(s); first: "
             f"{_describe(first)}"
         )
-    return report
+    return True
+
+
+def _check_load_record(store: ReadOnlyStore) -> bool:
+    """Accept an on-disk store only if `load --into` validated it against today's shapes."""
+    record = store.load_record() or {}
+    again = f"load it again with 'smartcity-kg load --into {store.path} --replace FILE...'"
+    if not record.get("validated"):
+        how = "with --no-validate" if record else "without a record of validation"
+        raise ValidationFailed(
+            f"{store.path}: was loaded {how}, refusing to serve it unchecked; {again}, "
+            "or serve it with --no-validate"
+        )
+    if record.get("shapes") != shapes_digest():
+        raise ValidationFailed(
+            f"{store.path}: was validated against other shapes (loaded {record.get('loaded')}); "
+            f"{again}, or serve it with --no-validate"
+        )
+    return True
 
 
 def _where(store: ox.Store, sources: list[GraphSource] | None, result: Result) -> str:

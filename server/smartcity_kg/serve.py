@@ -16,7 +16,7 @@ from pathlib import Path
 from gunicorn.app.base import BaseApplication
 
 from .config import Config
-from .engine import WAITING_PER_WORKER, QueryEngine
+from .engine import QueryEngine, query_slots
 from .graph import GraphSource
 from .preflight import check_served_data
 from .web import create_app
@@ -66,15 +66,14 @@ def serve(
     listens; `validate=False` serves foreign data that our shapes are not about.
     """
     engine = QueryEngine(config, sources)  # a data error stops here, before any logging setup
-    report = check_served_data(engine.store, sources) if validate else None
-    conforms = report.conforms if report else None
+    conforms = check_served_data(engine.store, sources) if validate else None
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
     options = {
         "bind": f"{host}:{port}",
         "workers": http_workers,
         "worker_class": "gthread",
         # every query slot (running or waiting) a thread, and 8 more for pages and downloads
-        "threads": threads or config.workers * (1 + WAITING_PER_WORKER) + 8,
+        "threads": threads or query_slots(config) + 8,
         "timeout": max(30, int(config.timeout) * 3),
         "graceful_timeout": int(config.timeout) + 5,
         "accesslog": None,  # the app logs one line per request itself

@@ -8,6 +8,7 @@ module cannot classify is passed on, and the parser reports the error with its p
 """
 
 import functools
+import hashlib
 import itertools
 import re
 from collections.abc import Iterator
@@ -98,6 +99,21 @@ class QueryInfo:
     def kind(self) -> ResultKind | None:
         """Return the kind of result the query gives, or None if unknown."""
         return self.form.kind if self.form else None
+
+
+def shape_digest(text: str) -> bytes:
+    """Return a digest of a query's tokens with variables numbered in order of appearance.
+
+    Texts that differ only in comments, spacing or variable names evaluate alike, so the
+    engine's fast lane can tell from one that outran it that the others will too.
+    """
+    numbers: dict[str, int] = {}
+    digest = hashlib.blake2b(digest_size=16)
+    for token in tokenize(text):
+        if token.kind == "var":
+            token = Token("var", f"?{numbers.setdefault(token.text[1:], len(numbers))}")
+        digest.update(token.text.encode("utf-8", "surrogatepass") + b"\x00")
+    return digest.digest()
 
 
 @functools.lru_cache(maxsize=256)  # the web layer and the engine both inspect each request

@@ -12,22 +12,29 @@ Usage::
     load_into("/srv/kg", packaged_sources(), progress=bar.advance)
 """
 
+import hashlib
 import io
+import json
 import os
 import shutil
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from .errors import InputError
 from .graph import GraphSource, load_store, packaged_sources, rdf_format_for, reading_errors
+from .paths import turtle_files
 from .progress import CountingReader
 from .remote import RemoteStore, is_url, upload
 
 MEMORY = "memory"
 ANALYSIS_TIMEOUT = 300.0  # seconds: the coverage, VoID and dump queries, unbounded in memory
 Progress = Callable[[int], None]  # called with the number of bytes just read or sent
+# Written beside the database's own files by `load --into DIR`: what was loaded, when, and
+# whether it was validated against which shapes, so that `serve --store DIR` need not validate.
+LOAD_RECORD = "smartcity-kg-load.json"
 
 
 def open_store(spec: str, sources: Iterable[GraphSource] | None = None):
@@ -100,6 +107,21 @@ class ReadOnlyStore:
     def __len__(self) -> int:
         return len(self._opened())
 
+    def load_record(self) -> dict | None:
+        """Return what `load --into` recorded about this store, or None if it left no record."""
+        try:
+            return json.loads((self.path / LOAD_RECORD).read_text())
+        except (OSError, ValueError):
+            return None
+
+
+def shapes_digest() -> str:
+    """Return a hash of the packaged shapes: a validation holds only for the shapes it used."""
+    digest = hashlib.sha256()
+    for path in turtle_files("shapes"):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
 
 def load_into(
     target: str,
@@ -107,13 +129,25 @@ def load_into(
     *,
     replace: bool = False,
     progress: Progress | None = None,
+    validate: bool = True,
 ) -> None:
-    """Load `sources` (default: the packaged graph) into a directory store or a remote store."""
+    """Load `sources` (default: the packaged graph) into a directory store or a remote store.
+
+    With `validate` the data is checked against the shapes first, as `serve` checks files it
+    loads (ValidationFailed, nothing written); a directory records that it was.
+    """
     sources = list(packaged_sources() if sources is None else sources)
+    if validate:
+        from .preflight import check_served_data  # pySHACL is only needed when validating
+
+        check_served_data(load_store(sources), sources)
     if is_url(target):
         upload(target, _graphs_as_ntriples(sources), progress=progress)
     else:
-        _load_directory(Path(target), sources, replace=replace, progress=progress)
+        record = {"validated": validate, "shapes": shapes_digest() if validate else None,
+                  "loaded": datetime.now(UTC).isoformat(timespec="seconds"),
+                  "files": [str(f) for source in sources for f in source.files]}  # fmt: skip
+        _load_directory(Path(target), sources, replace=replace, progress=progress, record=record)
 
 
 def total_bytes(sources: Iterable[GraphSource]) -> int:
@@ -133,7 +167,12 @@ def _graphs_as_ntriples(sources: list[GraphSource]) -> dict[str | None, bytes]:
 
 
 def _load_directory(
-    path: Path, sources: list[GraphSource], *, replace: bool, progress: Progress | None
+    path: Path,
+    sources: list[GraphSource],
+    *,
+    replace: bool,
+    progress: Progress | None,
+    record: dict,
 ) -> None:
     """Bulk-load into a fresh directory beside `path`, then move it into place.
 
@@ -154,6 +193,7 @@ def _load_directory(
                 _bulk_load(store, file, source.iri, progress)
         store.flush()
         del store  # closes the database before it is moved
+        (fresh / LOAD_RECORD).write_text(json.dumps(record, indent=2) + "\n")
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
         raise

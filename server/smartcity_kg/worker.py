@@ -117,16 +117,24 @@ def _serialise(result, job: Job) -> Reply:
     if isinstance(result, ox.QueryBoolean):
         fmt = _format(job, ResultKind.SOLUTIONS)
         return _reply(result.serialize(format=fmt.oxigraph), fmt, 1, False)
-    kind = ResultKind.SOLUTIONS if isinstance(result, ox.QuerySolutions) else ResultKind.GRAPH
-    fmt = _format(job, kind)
-    items = list(itertools.islice(result, job.max_rows + 1))
+    if isinstance(result, ox.QuerySolutions):
+        fmt = _format(job, ResultKind.SOLUTIONS)
+        body, lines, truncated = _line_stream(result, ox.QueryResultsFormat.TSV, job.max_rows + 1)
+        if fmt.oxigraph != ox.QueryResultsFormat.TSV:
+            parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.TSV)
+            body = parsed.serialize(format=fmt.oxigraph)
+        return _reply(body, fmt, lines - 1, truncated)  # less the header line
+    fmt = _format(job, ResultKind.GRAPH)
+    if isinstance(result, ox.QueryTriples):
+        body, lines, truncated = _line_stream(result, ox.RdfFormat.N_TRIPLES, job.max_rows)
+        if fmt.oxigraph != ox.RdfFormat.N_TRIPLES:
+            triples = ox.parse(body, format=ox.RdfFormat.N_TRIPLES)
+            body = ox.serialize(triples, format=fmt.oxigraph)
+        return _reply(body, fmt, lines, truncated)
+    items = list(itertools.islice(result, job.max_rows + 1))  # a remote store's triples
     truncated = len(items) > job.max_rows
     del items[job.max_rows :]
-    if kind is ResultKind.SOLUTIONS:
-        body = _solutions_body(result.variables, items, fmt)
-    else:
-        body = ox.serialize(items, format=fmt.oxigraph)
-    return _reply(body, fmt, len(items), truncated)
+    return _reply(ox.serialize(items, format=fmt.oxigraph), fmt, len(items), truncated)
 
 
 def _format(job: Job, kind: ResultKind) -> ResultFormat:
@@ -135,15 +143,56 @@ def _format(job: Job, kind: ResultKind) -> ResultFormat:
     return formats.check_kind(formats.by_name(job.format_name), kind)
 
 
-def _solutions_body(variables, solutions, fmt: ResultFormat) -> bytes:
-    """Write solutions already taken from the iterator, through TSV (exact and fastest)."""
-    lines = ["\t".join(str(v) for v in variables)]
-    lines += ["\t".join("" if t is None else str(t) for t in s) for s in solutions]
-    tsv = ("\n".join(lines) + "\n").encode()
-    if fmt.oxigraph == ox.QueryResultsFormat.TSV:
-        return tsv
-    parsed = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
-    return parsed.serialize(format=fmt.oxigraph)
+class _Enough(Exception):
+    """Raised from inside pyoxigraph's serialiser to stop it once the row limit is passed."""
+
+
+class _LineCutter:
+    """A file for pyoxigraph to serialise into that keeps only the first `limit` lines.
+
+    In TSV results and N-Triples every solution or triple is one line (newlines in literals
+    are escaped), so counting lines counts rows. Serialising in pyoxigraph and cutting the
+    bytes keeps Python out of the per-row work; raising stops the query's evaluation too.
+    """
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.lines = 0
+        self.chunks: list[bytes] = []
+        self.cut = False
+
+    def write(self, chunk) -> int:
+        chunk = bytes(chunk)
+        lines = chunk.count(b"\n")
+        if self.lines + lines > self.limit:
+            end = -1
+            for _ in range(self.limit - self.lines):
+                end = chunk.index(b"\n", end + 1)
+            self.chunks.append(chunk[: end + 1])
+            self.lines = self.limit
+            self.cut = True
+            raise _Enough
+        self.chunks.append(chunk)
+        self.lines += lines
+        return len(chunk)
+
+    def flush(self) -> None:
+        pass
+
+
+def _line_stream(result, line_format, limit: int) -> tuple[bytes, int, bool]:
+    """Serialise `result` in a line-per-row format cut after `limit` lines.
+
+    Return the bytes, the lines kept and whether any were left out. pyoxigraph may report the
+    exception raised from `write` in its own words, so the cutter's flag says what happened.
+    """
+    cutter = _LineCutter(limit)
+    try:
+        result.serialize(cutter, format=line_format)
+    except Exception:
+        if not cutter.cut:
+            raise
+    return b"".join(cutter.chunks), cutter.lines, cutter.cut
 
 
 def _reply(body: bytes, fmt: ResultFormat, rows: int, truncated: bool) -> Reply:
@@ -172,10 +221,14 @@ class WorkerHandle:
         """Return False if an idle worker's pipe shows it has died."""
         return not self.conn.closed and not self.conn.poll(0)
 
-    def kill(self) -> str:
-        """Kill and reap the process; return how it ended, for messages."""
+    def stop(self) -> None:
+        """Send SIGKILL without waiting; `kill` reaps the process later."""
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, signal.SIGKILL)
+
+    def kill(self) -> str:
+        """Kill and reap the process; return how it ended, for messages."""
+        self.stop()
         try:
             _, status = os.waitpid(self.pid, 0)
         except ChildProcessError:
@@ -188,7 +241,7 @@ class WorkerHandle:
         return f"exit status {os.waitstatus_to_exitcode(status)}"
 
 
-def spawn_worker(store: ox.Store) -> WorkerHandle:
+def spawn_worker(store: ox.Store, *, niceness: int = NICENESS) -> WorkerHandle:
     """Fork a worker that inherits `store`; return the parent's handle to it."""
     parent, child = Pipe()
     with warnings.catch_warnings():
@@ -197,16 +250,16 @@ def spawn_worker(store: ox.Store) -> WorkerHandle:
         warnings.simplefilter("ignore", DeprecationWarning)
         pid = os.fork()
     if pid == 0:
-        _child_main(child, store)
+        _child_main(child, store, niceness)
     child.close()
     return WorkerHandle(pid, parent)
 
 
-def _child_main(conn: Connection, store: ox.Store):
+def _child_main(conn: Connection, store: ox.Store, niceness: int):
     """Answer jobs until the pipe closes; never return into the parent's code."""
     code = [1]
     try:
-        _isolate(conn.fileno())
+        _isolate(conn.fileno(), niceness)
         # pyoxigraph's parser and evaluator recurse once per level of nesting (`{{{…`, `((…`)
         # and per link of a long chain (`1+1+…`, `{} UNION {} …`): on the main thread's 8 MiB
         # a query well under max_query_length overflows the stack and the worker dies with
@@ -232,7 +285,7 @@ def _answer_jobs(conn: Connection, store: ox.Store, code: list[int]) -> None:
         conn.send(reply)
 
 
-def _isolate(keep_fd: int) -> None:
+def _isolate(keep_fd: int, niceness: int) -> None:
     """Close inherited descriptors, undo the parent's signal handling, lower the priority."""
     os.closerange(3, keep_fd)
     os.closerange(keep_fd + 1, os.sysconf("SC_OPEN_MAX"))
@@ -241,4 +294,4 @@ def _isolate(keep_fd: int) -> None:
                 signal.SIGWINCH, signal.SIGCHLD, signal.SIGALRM, signal.SIGABRT):  # fmt: skip
         signal.signal(sig, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.nice(NICENESS)
+    os.nice(niceness)
