@@ -631,7 +631,7 @@ def main() -> None:
             found = discover(server.port)
             rounds = load_rounds(server, found, total, args.concurrency)
             print("faults: SIGKILL", file=sys.stderr)
-            killed = kill_mid_query(server, kills, workers)
+            killed = kill_mid_query(server, kills, workers + 1)  # and the fast lane's
             print("faults: expensive flood", file=sys.stderr)
             flood = expensive_flood(server, found, clients, seconds, baseline_n=20)
         finally:

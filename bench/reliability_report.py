@@ -128,7 +128,7 @@ def kill_section(facts, killed) -> tuple[list[str], bool]:
         "",
         "Criteria: the killed request gets a 5xx naming the worker before the time limit, "
         "the next 10 requests get 200, the victim is gone (reaped, not a zombie) and the "
-        f"pool is back to {facts['workers']} workers without it.",
+        f"pool is back to {facts['workers']} query workers and the fast lane's without it.",
         "",
         "| # | victim pid | status | ms | message | next requests 200 | victim gone "
         "| replaced | workers after |",
@@ -207,11 +207,10 @@ def flood_section(facts, flood) -> tuple[list[str], bool]:
         lines += [
             "",
             f"Why the uncached probe fails: {len(starved)} of its requests got 503. It "
-            "needs a query worker, and every worker is running an expensive query while "
-            "others wait, so it waits its turn, up to the limit. Nothing tells a cheap "
-            "query from an expensive one before it runs, and all clients share one "
-            "address here, so neither cost estimation nor per-client fairness applies; "
-            "requests that need no worker (cached queries, pages) are the ones kept fast.",
+            "needs a query worker; every main worker was running an expensive query and "
+            "the fast lane (one spare worker that runs queries of a shape not yet seen to "
+            "be slow, for at most --fast-lane seconds) was busy with queries of new shapes "
+            "or turned off.",
         ]
     lines += ["", f"Result: {verdict(ok)}.", ""]
     return lines, ok
@@ -286,7 +285,8 @@ def write_report(facts, rounds, killed, flood, stopped, refused) -> tuple[list[s
         f"- Machine: {facts['machine']}; the client runs on the same machine, over loopback",
         f"- Server: `smartcity-kg serve --timeout {facts['timeout']:g} --workers "
         f"{facts['workers']}` (gunicorn, one worker process with threads, "
-        f"{facts['workers']} query worker processes), packaged graph",
+        f"{facts['workers']} query worker processes and one fast-lane worker for queries not "
+        "known to be slow while those are busy), packaged graph",
         f"- Load: {facts['total']:,} requests at concurrency {facts['concurrency']}",
         f"- Overall: {verdict(passed)} ({summary})",
         "",
