@@ -5,7 +5,6 @@ import threading
 import pytest
 
 from smartcity_kg.config import Config, from_env
-from smartcity_kg.engine import QueryEngine
 from smartcity_kg.errors import InputError
 from smartcity_kg.web import create_app
 from smartcity_kg.web.security import RateLimiter
@@ -15,13 +14,13 @@ SLOW = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 
 
 @pytest.fixture(scope="module")
-def engine():
-    with QueryEngine(Config(workers=1, timeout=1)) as engine:
+def engine(packaged_store):
+    with packaged_store.engine(workers=1, timeout=1) as engine:
         yield engine
 
 
 def client_for(engine, **settings):
-    config = Config(workers=1, timeout=1, **settings)
+    config = Config(workers=1, timeout=1, store=engine.config.store, **settings)
     engine.config = config  # the engine's own limits follow the app's for each test
     return create_app(config, engine=engine).test_client()
 
@@ -103,6 +102,16 @@ def test_token_bucket_refills_evenly():
     now[0] += 1.0
     assert limiter.take("a") == 0
     assert limiter.take("a") == 1
+
+
+def test_many_clients_keep_memory_bounded_and_the_recent_ones_limited(monkeypatch):
+    monkeypatch.setattr(RateLimiter, "MAX_CLIENTS", 100)
+    limiter = RateLimiter(2, clock=lambda: 0.0)
+    assert limiter.take("busy") == 0 and limiter.take("busy") == 0
+    for n in range(1000):  # many addresses, each still within its burst
+        assert limiter.take(f"10.0.{n // 250}.{n % 250}") == 0
+        assert limiter.take("busy") > 0  # seen on every request: never dropped, still limited
+    assert len(limiter) == 100
 
 
 def test_token_bucket_is_thread_safe():

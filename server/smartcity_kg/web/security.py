@@ -9,6 +9,7 @@ echoes a client's text is never run as HTML or script.
 import ipaddress
 import math
 import threading
+from collections import OrderedDict
 from time import monotonic
 
 from flask import Flask, current_app, request
@@ -80,16 +81,18 @@ class RateLimiter:
     """A token bucket per client: `per_minute` requests in a burst, refilled evenly.
 
     One lock guards the buckets (gunicorn answers with threads); it is held for a dictionary
-    update only. Buckets that have refilled are dropped, so idle clients cost no memory.
+    update only. At most MAX_CLIENTS buckets are kept, the least recently seen client's dropped
+    first: memory and time per request stay bounded however many addresses send requests, and a
+    dropped client (idle the longest) only starts again with a full bucket.
     """
 
-    MAX_CLIENTS = 10_000  # buckets kept before full ones are swept
+    MAX_CLIENTS = 10_000
 
     def __init__(self, per_minute: int, clock=monotonic):
         self.capacity = float(per_minute)
         self.rate = per_minute / 60.0  # tokens a second
         self._clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}  # client: (tokens, at)
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # (tokens, at)
         self._lock = threading.Lock()
 
     def take(self, client: str) -> int:
@@ -97,19 +100,16 @@ class RateLimiter:
         now = self._clock()
         with self._lock:
             tokens = self._tokens(client, now)
-            if tokens >= 1:
-                self._buckets[client] = (tokens - 1, now)
-                if len(self._buckets) > self.MAX_CLIENTS:
-                    self._sweep(now)
-                return 0
-            self._buckets[client] = (tokens, now)
-        return max(1, math.ceil((1 - tokens) / self.rate))
+            allowed = tokens >= 1
+            self._buckets[client] = (tokens - 1 if allowed else tokens, now)
+            self._buckets.move_to_end(client)
+            while len(self._buckets) > self.MAX_CLIENTS:
+                self._buckets.popitem(last=False)
+        return 0 if allowed else max(1, math.ceil((1 - tokens) / self.rate))
+
+    def __len__(self) -> int:
+        return len(self._buckets)
 
     def _tokens(self, client: str, now: float) -> float:
         tokens, at = self._buckets.get(client, (self.capacity, now))
         return min(self.capacity, tokens + (now - at) * self.rate)
-
-    def _sweep(self, now: float) -> None:
-        full = [c for c in self._buckets if self._tokens(c, now) >= self.capacity]
-        for client in full:
-            del self._buckets[client]
