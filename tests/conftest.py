@@ -1,8 +1,17 @@
 """Shared fixtures.
 
 Browser fixtures drive Debian's Chromium through Playwright, never a downloaded browser.
+
+The store under test is chosen by SMARTCITY_KG_TEST_STORE: `memory` (default: the files are
+loaded by each engine), `dir` (an on-disk store filled once a session with `load_into(DIR)`,
+as `smartcity-kg load --into DIR` fills it, and served with `--store DIR`) or `url` (a real
+Oxigraph server on a loopback port, filled with `load_into(URL)` and served with
+`--store URL`). Every engine, app and `serve` process over the packaged graph or over test
+data files goes through `stores` (`packaged_store`, `packaged_graph`, `store_app`,
+`packaged_client`, `packaged_sparql_server`, `w3c_sparql_server`, `sparql_server_factory`).
 """
 
+import hashlib
 import os
 import shutil
 import socket
@@ -171,11 +180,20 @@ def start_sparql_server(
 
 
 @pytest.fixture
-def sparql_server_factory(tmp_path):
-    """Start servers with given `serve` arguments; stop them all after the test."""
+def sparql_server_factory(tmp_path, stores):
+    """Start servers with given `serve` arguments; stop them all after the test.
+
+    The server serves `files` (or, given neither `files` nor a `--data` or `--store` argument,
+    the packaged graph) from the store kind under test; explicit `--data` or `--store`
+    arguments are passed as they are.
+    """
     servers = []
 
-    def start(*args: str, env: dict | None = None) -> SparqlServer:
+    def start(*args: str, files=None, env: dict | None = None) -> SparqlServer:
+        if files is not None:
+            args = (*stores.of_files(files).serve_args, *args)
+        elif not {"--data", "--store"} & set(args):
+            args = (*stores.holding().serve_args, *args)
         servers.append(start_sparql_server(tmp_path, *args, env=env))
         return servers[-1]
 
@@ -184,25 +202,19 @@ def sparql_server_factory(tmp_path):
         server.stop()
 
 
-@pytest.fixture(scope="session", params=["memory", "url"])
-def w3c_sparql_server(request, tmp_path_factory):
-    """A real server over the W3C protocol test graphs (one named graph per data file).
-
-    Twice: over the embedded store, and with `--store URL` over a real Oxigraph server.
-    """
-    if request.param == "memory":
-        data = ("--data", str(W3C_GRAPHS_NQ))
-    else:
-        data = ("--store", request.getfixturevalue("oxigraph_w3c").query_url)
+@pytest.fixture(scope="session")
+def w3c_sparql_server(stores, tmp_path_factory):
+    """A real server over the W3C protocol test graphs (one named graph per data file)."""
+    data = stores.of_files([W3C_GRAPHS_NQ]).serve_args
     server = start_sparql_server(tmp_path_factory.mktemp("w3c"), *data, "--timeout", "5")
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
-def packaged_sparql_server(tmp_path_factory):
+def packaged_sparql_server(packaged_store, tmp_path_factory):
     """A real server over the packaged graph and query catalogue, shared by a session."""
-    server = start_sparql_server(tmp_path_factory.mktemp("packaged"))
+    server = start_sparql_server(tmp_path_factory.mktemp("packaged"), *packaged_store.serve_args)
     yield server
     server.stop()
 
@@ -216,6 +228,9 @@ def w3c_graphs_nq() -> Path:
 # --- stores: a real Oxigraph server on a loopback port as the remote store --------------------
 
 OXIGRAPH = Path(sys.executable).parent / "oxigraph"  # the PyPI `oxigraph` package (test extra)
+# Seconds Oxigraph server gives a query. The engine cannot stop a query it sent to a remote
+# store: one it gave up on (a time limit, a killed worker) runs on in Oxigraph until this.
+OXIGRAPH_TIMEOUT = 10
 
 
 @dataclass
@@ -234,19 +249,22 @@ class OxigraphServer:
         return self.base + "/store"
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=15)
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
 
 
-def start_oxigraph(tmp_dir: Path, *files: str) -> OxigraphServer:
-    """Start Oxigraph server, then fill it with `smartcity-kg load --into` (default: packaged)."""
+def start_oxigraph(tmp_dir: Path, sources=None) -> OxigraphServer:
+    """Start Oxigraph server, then fill it with `load_into` (default: the packaged graph)."""
     import requests
+
+    from smartcity_kg.stores import load_into
 
     if not OXIGRAPH.is_file():
         pytest.fail(f"{OXIGRAPH} is missing: pip install '.[test]' installs the oxigraph server")
     port = free_port()
     command = [str(OXIGRAPH), "serve", "--location", str(tmp_dir / "db"),
-               "--bind", f"127.0.0.1:{port}", "--timeout-s", "30"]  # fmt: skip
+               "--bind", f"127.0.0.1:{port}", "--timeout-s", str(OXIGRAPH_TIMEOUT)]  # fmt: skip
     with (tmp_dir / "oxigraph.log").open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     server = OxigraphServer(process, f"http://127.0.0.1:{port}")
@@ -262,56 +280,206 @@ def start_oxigraph(tmp_dir: Path, *files: str) -> OxigraphServer:
                     f"oxigraph server did not start: {(tmp_dir / 'oxigraph.log').read_text()}"
                 )
             time.sleep(0.1)
-    load = [sys.executable, "-m", "smartcity_kg.cli", "load", "--into", server.store_url, *files]
-    done = subprocess.run(load, capture_output=True, text=True, timeout=120)
-    if done.returncode != 0:
+    try:
+        load_into(server.store_url, sources)  # what `smartcity-kg load --into URL` runs
+    except BaseException:
         server.stop()
-        pytest.fail(f"load --into {server.store_url} failed: {done.stderr}")
+        raise
     return server
 
 
+# --- the store under test: SMARTCITY_KG_TEST_STORE ---------------------------------------------
+
+STORE_KINDS = ("memory", "dir", "url")
+STORE = os.environ.get("SMARTCITY_KG_TEST_STORE", "memory")
+
+
+def pytest_configure(config):
+    if STORE not in STORE_KINDS:
+        raise pytest.UsageError(
+            f"SMARTCITY_KG_TEST_STORE={STORE!r}: expected one of {', '.join(STORE_KINDS)}"
+        )
+
+
+def pytest_report_header(config):
+    return f"store under test: {STORE} (SMARTCITY_KG_TEST_STORE={'|'.join(STORE_KINDS)})"
+
+
+@dataclass(frozen=True)
+class StoreUnderTest:
+    """A graph in the store kind under test, and how an engine, an app or `serve` reaches it.
+
+    `spec` is what `--store` and `Config.store` take: `memory`, a directory or a URL. In
+    memory, `sources` are the files each engine loads (None: the packaged graph) and `files`
+    what `serve --data` takes; a directory or a URL was filled once, so both are None.
+    """
+
+    kind: str
+    spec: str
+    sources: tuple | None = None
+    files: tuple[Path, ...] | None = None
+
+    def config(self, config=None, **settings):
+        """Return `config` (default: the defaults) with `settings`, over this store."""
+        from dataclasses import replace
+
+        from smartcity_kg.config import Config
+
+        return replace(config or Config(), store=self.spec, **settings)
+
+    def engine(self, config=None, **settings):
+        """Return a QueryEngine over this store (a context manager; close it)."""
+        from smartcity_kg.engine import QueryEngine
+
+        return QueryEngine(self.config(config, **settings), self.sources)
+
+    def open(self):
+        """Return the store as an engine holds it: an ox.Store, ReadOnlyStore or RemoteStore."""
+        from smartcity_kg.stores import open_store
+
+        return open_store(self.spec, self.sources)
+
+    @property
+    def serve_args(self) -> tuple[str, ...]:
+        """Return the `smartcity-kg serve` arguments that serve this store."""
+        if self.kind != "memory":
+            return ("--store", self.spec)
+        if self.sources is None:
+            return ()
+        if self.files is None:
+            raise TypeError("serve --data takes files: use Stores.of_files for a served store")
+        return tuple(arg for path in self.files for arg in ("--data", str(path)))
+
+
+class Stores:
+    """Graphs in one store kind; a directory or an Oxigraph server is filled once per content.
+
+    `holding(sources)` gives a graph (GraphSource list; None: the packaged graph) in the kind
+    under test, `of_files(paths)` the graphs `serve --data` or `load --into` make of files.
+    `oxigraph(sources)` gives a real Oxigraph server holding them, whatever the kind.
+    """
+
+    def __init__(self, kind: str, tmp_dir: Path):
+        self.kind = kind
+        self.tmp_dir = tmp_dir
+        self._directories: dict[str, Path] = {}
+        self._servers: dict[str, OxigraphServer] = {}
+
+    def holding(self, sources=None, files=None) -> StoreUnderTest:
+        if self.kind == "memory":
+            return StoreUnderTest("memory", "memory", None if sources is None else tuple(sources),
+                                  None if files is None else tuple(files))  # fmt: skip
+        if self.kind == "dir":
+            return StoreUnderTest("dir", str(self.directory(sources)))
+        return StoreUnderTest("url", self.oxigraph(sources).query_url)
+
+    def of_files(self, paths) -> StoreUnderTest:
+        from smartcity_kg.serve import file_sources
+
+        paths = [Path(path) for path in paths]
+        return self.holding(file_sources(paths), paths)
+
+    def directory(self, sources=None) -> Path:
+        """Return an on-disk store holding `sources`, filled by `load_into(DIR)`."""
+        from smartcity_kg.stores import load_into
+
+        key = content_key(sources)
+        if key not in self._directories:
+            path = self.tmp_dir / f"dir-{len(self._directories)}"
+            load_into(str(path), sources)  # what `smartcity-kg load --into DIR` runs
+            self._directories[key] = path
+        return self._directories[key]
+
+    def oxigraph(self, sources=None) -> OxigraphServer:
+        """Return a real Oxigraph server holding `sources`, filled by `load_into(URL)`."""
+        key = content_key(sources)
+        if key not in self._servers:
+            where = self.tmp_dir / f"oxigraph-{len(self._servers)}"
+            where.mkdir()
+            self._servers[key] = start_oxigraph(where, sources)
+        return self._servers[key]
+
+    def close(self) -> None:
+        for server in self._servers.values():
+            server.stop()
+
+
+def content_key(sources) -> str:
+    """Name what `sources` hold (graph IRIs, file types and bytes): equal keys, equal stores."""
+    if sources is None:
+        return "packaged"
+    digest = hashlib.sha256()
+    for source in sources:
+        digest.update(source.iri.encode() + b"\0")
+        for path in source.files:
+            digest.update(path.suffix.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 @pytest.fixture(scope="session")
-def oxigraph_packaged(tmp_path_factory):
-    """A real Oxigraph server holding the packaged graph, loaded by `load --into URL`."""
-    server = start_oxigraph(tmp_path_factory.mktemp("oxigraph-packaged"))
-    yield server
+def stores(tmp_path_factory):
+    """Graphs in the store kind under test (SMARTCITY_KG_TEST_STORE), shared by a session."""
+    made = Stores(STORE, tmp_path_factory.mktemp("stores"))
+    yield made
+    made.close()
+
+
+@pytest.fixture(scope="session")
+def packaged_store(stores) -> StoreUnderTest:
+    """The packaged graph in the store kind under test."""
+    return stores.holding()
+
+
+@pytest.fixture
+def disposable_store(stores, packaged_store, tmp_path):
+    """The packaged graph in a store no other test shares, for queries that may bring it down.
+
+    Under `url`, an Oxigraph server of its own, stopped after the test (a crash of the shared
+    one would fail every later test); otherwise the shared store, which no query can harm.
+    """
+    if stores.kind != "url":
+        yield packaged_store
+        return
+    (tmp_path / "oxigraph").mkdir()
+    server = start_oxigraph(tmp_path / "oxigraph")
+    yield StoreUnderTest("url", server.query_url)
     server.stop()
 
 
 @pytest.fixture(scope="session")
-def oxigraph_w3c(tmp_path_factory):
+def packaged_graph(packaged_store):
+    """The packaged graph as the app's engine holds it, in the store kind under test."""
+    return packaged_store.open()
+
+
+@pytest.fixture(scope="session")
+def oxigraph_packaged(stores):
+    """A real Oxigraph server holding the packaged graph (whatever the store under test)."""
+    return stores.oxigraph()
+
+
+@pytest.fixture(scope="session")
+def oxigraph_w3c(stores):
     """A real Oxigraph server holding the W3C protocol test graphs."""
-    server = start_oxigraph(tmp_path_factory.mktemp("oxigraph-w3c"), str(W3C_GRAPHS_NQ))
-    yield server
-    server.stop()
+    from smartcity_kg.serve import file_sources
 
-
-@pytest.fixture(scope="session", params=["memory", "url"])
-def packaged_store(request) -> str:
-    """The store spec of the packaged graph: embedded, or the URL of a real Oxigraph server."""
-    if request.param == "memory":
-        return "memory"
-    return request.getfixturevalue("oxigraph_packaged").query_url
+    return stores.oxigraph(file_sources([W3C_GRAPHS_NQ]))
 
 
 @pytest.fixture(scope="module")
 def store_app(packaged_store):
-    """The app over the packaged graph in each store kind (embedded, remote), one per module."""
-    from smartcity_kg.config import Config
+    """The app over the packaged graph in the store kind under test, one per module."""
     from smartcity_kg.web import create_app
 
-    app = create_app(Config(workers=1, store=packaged_store))
+    app = create_app(packaged_store.config(workers=1))
     yield app
     app.extensions["smartcity_kg.engine"].close()
 
 
 @pytest.fixture(scope="module")
-def packaged_client():
-    """A test client of the app over the embedded packaged graph, with one query worker."""
-    from smartcity_kg.config import Config
-    from smartcity_kg.engine import QueryEngine
+def packaged_client(packaged_store):
+    """A test client of the app over the packaged graph, with one query worker."""
     from smartcity_kg.web import create_app
 
-    config = Config(workers=1, timeout=5)
-    with QueryEngine(config) as engine:
-        yield create_app(config, engine=engine).test_client()
+    with packaged_store.engine(workers=1, timeout=5) as engine:
+        yield create_app(engine.config, engine=engine).test_client()

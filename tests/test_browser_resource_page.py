@@ -3,7 +3,6 @@
 import pytest
 
 from smartcity_kg.config import BASE_IRI
-from smartcity_kg.graph import load_store
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 SKG = BASE_IRI + "def#"
@@ -11,7 +10,7 @@ TIMEOUT_MS = 10_000
 
 
 @pytest.fixture(scope="module")
-def task():
+def task(packaged_graph):
     """A task with its labels and its institution's labels, read from the data."""
     query = f"""
         PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
@@ -22,7 +21,7 @@ def task():
           FILTER (lang(?en) = "en" && lang(?ko) = "ko")
           FILTER (lang(?inst_en) = "en" && lang(?inst_ko) = "ko")
         }} ORDER BY ?task LIMIT 1"""
-    row = next(iter(load_store().query(query, use_default_graph_as_union=True)))
+    row = next(iter(packaged_graph.query(query, use_default_graph_as_union=True)))
     return {name: row[name].value for name in ("task", "en", "ko", "inst", "inst_en", "inst_ko")}
 
 

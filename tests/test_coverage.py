@@ -28,8 +28,9 @@ def iri(path: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def baseline():
-    return analyse(load_store())
+def baseline(packaged_graph):
+    """The packaged graph's coverage, in the store kind under test."""
+    return analyse(packaged_graph)
 
 
 def notations(rows) -> set[str]:

@@ -9,12 +9,11 @@ import pytest
 from smartcity_kg.coverage import analyse
 from smartcity_kg.coverage_formats import render, to_json, width, wrap
 from smartcity_kg.coverage_report import VIEWS, tables
-from smartcity_kg.graph import load_store
 
 
 @pytest.fixture(scope="module")
-def coverage():
-    return analyse(load_store())
+def coverage(packaged_graph):
+    return analyse(packaged_graph)
 
 
 def test_korean_characters_take_two_columns():

@@ -51,8 +51,9 @@ CITY_LIMITED_TASKS = {
 
 
 @pytest.fixture(scope="module")
-def store():
-    return load_store()
+def store(packaged_graph):
+    """The packaged graph in the store kind under test (conftest's SMARTCITY_KG_TEST_STORE)."""
+    return packaged_graph
 
 
 def select(store: ox.Store, query: str) -> list[tuple]:

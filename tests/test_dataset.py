@@ -12,14 +12,14 @@ from smartcity_kg.config import BASE_IRI
 from smartcity_kg.context import build_context
 from smartcity_kg.dataset import DCAT, SPDX, VOID, DatasetDescription
 from smartcity_kg.dumps import Dumps
-from smartcity_kg.graph import load_store
 
 DATASET = ox.NamedNode(BASE_IRI + "dataset")
 
 
 @pytest.fixture(scope="module")
-def store():
-    return load_store()
+def store(packaged_graph):
+    """The packaged graph in the store kind under test (conftest's SMARTCITY_KG_TEST_STORE)."""
+    return packaged_graph
 
 
 @pytest.fixture(scope="module")

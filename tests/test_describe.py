@@ -14,10 +14,8 @@ SKOS_PREF = ox.NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel")
 
 
 @pytest.fixture(scope="module")
-def publication():
-    from smartcity_kg.graph import load_store
-
-    return Publication(load_store(), BASE_IRI)
+def publication(packaged_graph):
+    return Publication(packaged_graph, BASE_IRI)
 
 
 @pytest.fixture(scope="module")

@@ -22,8 +22,9 @@ RDFLIB_FORMATS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "rdfxml": "x
 
 
 @pytest.fixture(scope="module")
-def store():
-    return load_store()
+def store(packaged_graph):
+    """The packaged graph in the store kind under test (conftest's SMARTCITY_KG_TEST_STORE)."""
+    return packaged_graph
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,12 @@ from smartcity_kg.serve import GunicornServer, file_sources
 from smartcity_kg.web import create_app
 
 
-def test_data_files_become_graphs_named_by_their_uri(tmp_path, w3c_graphs_nq):
+def test_data_files_become_graphs_named_by_their_uri(stores, tmp_path, w3c_graphs_nq):
     triples = tmp_path / "x.ttl"
     triples.write_text("<http://ex/a> <http://ex/p> 1 .\n")
     sources = file_sources([triples, w3c_graphs_nq])
     assert sources[0].iri == triples.resolve().as_uri()
-    with QueryEngine(sources=sources) as engine:
+    with stores.of_files([triples, w3c_graphs_nq]).engine() as engine:  # as --data or load --into
         graphs = {g.value for g in engine.store.named_graphs()}
     assert triples.resolve().as_uri() in graphs  # triples: the file's graph
     assert "http://kasei.us/2009/09/sparql/data/data1.rdf" in graphs  # quads keep theirs

@@ -13,7 +13,6 @@ import rdflib
 from rdflib.namespace import SH
 
 from smartcity_kg.errors import DataSyntaxError, InputError
-from smartcity_kg.graph import load_store
 from smartcity_kg.paths import turtle_files
 from smartcity_kg.validate import load_shapes, validate_files, validate_store
 
@@ -90,8 +89,8 @@ def with_packaged_data(*fixtures: Path) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def shipped_report():
-    return validate_store(load_store())
+def shipped_report(packaged_graph):
+    return validate_store(packaged_graph)  # as /healthz validates the store it serves
 
 
 def test_shipped_graph_conforms(shipped_report):

@@ -11,7 +11,6 @@ from rdflib.query import Result
 
 from smartcity_kg import __version__
 from smartcity_kg.config import Config
-from smartcity_kg.engine import QueryEngine
 from smartcity_kg.graph import GraphSource, graph_iri
 from smartcity_kg.web import create_app, service
 
@@ -22,13 +21,13 @@ CONSTRUCT_ALL = "CONSTRUCT WHERE { ?s ?p ?o }"
 
 
 @pytest.fixture
-def app(tmp_path, w3c_graphs_nq):
+def app(stores, tmp_path, w3c_graphs_nq):
     many = tmp_path / "many.nt"
     many.write_text("".join(f'<http://ex/n{i}> <http://ex/q> "{i}" .\n' for i in range(3000)))
     sources = [GraphSource("http://unused/", (w3c_graphs_nq,)), GraphSource("http://ex/g", (many,))]
     config = Config(timeout=1, max_rows=100, max_body_bytes=10_000, max_query_length=5_000)
-    with QueryEngine(config, sources) as engine:
-        yield create_app(config, engine=engine)
+    with stores.holding(sources).engine(config) as engine:
+        yield create_app(engine.config, engine=engine)
 
 
 @pytest.fixture
@@ -348,10 +347,10 @@ def test_healthz_reports_release_size_and_conformance(client):
     assert "conforms" in health
 
 
-def test_healthz_validates_the_packaged_data_graph(tmp_path):
+def test_healthz_validates_the_packaged_data_graph(stores, tmp_path):
     data = tmp_path / "data.ttl"
     data.write_text("<https://w3id.org/smartcity-kr/x> <http://ex/p> 'x' .\n")
-    with QueryEngine(Config(), [GraphSource(graph_iri("data"), (data,))]) as engine:
+    with stores.holding([GraphSource(graph_iri("data"), (data,))]).engine() as engine:
         health = json.loads(create_app(engine=engine).test_client().get("/healthz").data)
     assert isinstance(health["conforms"], bool)
 
