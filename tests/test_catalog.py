@@ -1,4 +1,5 @@
-"""The named-query catalogue (smartcity_kg.catalog): headers, checks at load time, binding."""
+"""The named-query catalogue (smartcity_kg.catalog): headers, checks at load time, binding,
+paging."""
 
 import textwrap
 
@@ -6,14 +7,13 @@ import pyoxigraph as ox
 import pytest
 
 from smartcity_kg.catalog import (
+    BoundQuery,
     QueryFileError,
     dataset_prefixes,
     load_catalog,
     read_query_file,
-    values_clause,
 )
 from smartcity_kg.errors import InputError, NotFound
-from smartcity_kg.graph import load_store
 from smartcity_kg.paths import package_dir
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -33,8 +33,9 @@ SELECT ?institution ?bullet ?task WHERE {
 
 
 @pytest.fixture(scope="module")
-def store():
-    return load_store()
+def store(packaged_graph):
+    """The packaged graph in the store kind under test (conftest's SMARTCITY_KG_TEST_STORE)."""
+    return packaged_graph
 
 
 def write(tmp_path, text, name="sample-query"):
@@ -43,7 +44,16 @@ def write(tmp_path, text, name="sample-query"):
     return path
 
 
-def run(store, text):
+def run(store, bound: BoundQuery):
+    """Run a bound query as the engine's workers do: its text, with its substitutions."""
+    result = store.query(
+        bound.text, use_default_graph_as_union=True, substitutions=bound.substitutions
+    )
+    return bool(result) if isinstance(result, ox.QueryBoolean) else list(result)
+
+
+def run_text(store, text: str):
+    """Run a text alone, as an endpoint gets it (BoundQuery.as_text)."""
     result = store.query(text, use_default_graph_as_union=True)
     return bool(result) if isinstance(result, ox.QueryBoolean) else list(result)
 
@@ -140,8 +150,24 @@ MALFORMED = [
      "not an update"),
     ("service", "#+ title: T\n#+ description: D\nSELECT * { SERVICE <http://x/> { ?s ?p ?o } }\n",
      None, "must not use SERVICE"),
-    ("own VALUES", '#+ title: T\n#+ description: D\n#+ param: s iri - "S"\n'
-     "SELECT ?s { ?s ?p ?o } VALUES ?s { <x:a> }\n", None, "as a VALUES clause"),
+    ("reserved limit", '#+ title: T\n#+ description: D\n#+ param: limit integer - "L"\n'
+     "SELECT ?limit {}\n", 3, "cannot name a parameter"),
+    ("no group", '#+ title: T\n#+ description: D\n#+ param: x iri - "X"\nDESCRIBE ?x\n', 3,
+     "needs a WHERE group"),
+    ("page twice", "#+ title: T\n#+ description: D\n#+ page: 10\n#+ page: 20\n"
+     "SELECT ?s { ?s ?p ?o } ORDER BY ?s\n", 4, "at most one '#+ page:'"),
+    ("page size", "#+ title: T\n#+ description: D\n#+ page: ten\nSELECT ?s { ?s ?p ?o }\n", 3,
+     "a page size is a whole number of rows"),
+    ("page zero", "#+ title: T\n#+ description: D\n#+ page: 0\nSELECT ?s { ?s ?p ?o }\n", 3,
+     "a page size is a whole number of rows"),
+    ("paged ASK", "#+ title: T\n#+ description: D\n#+ page: 10\nASK { ?s ?p ?o }\n", 3,
+     "only a SELECT query can be paged"),
+    ("paged own LIMIT", "#+ title: T\n#+ description: D\n#+ page: 10\nSELECT ?s { ?s ?p ?o }\n"
+     "ORDER BY ?s\nlimit 5\n", 6, "must not have its own LIMIT"),
+    ("paged own OFFSET", "#+ title: T\n#+ description: D\n#+ page: 10\nSELECT ?s { ?s ?p ?o }\n"
+     "ORDER BY ?s OFFSET 5\n", 5, "must not have its own OFFSET"),
+    ("paged unordered", "#+ title: T\n#+ description: D\n#+ page: 10\n"
+     "SELECT ?s { { SELECT ?s { ?s ?p ?o } ORDER BY ?s } }\n", 3, "needs an ORDER BY"),
 ]  # fmt: skip
 
 
@@ -241,10 +267,146 @@ def test_unknown_parameter_is_refused(echo):
         echo.bind({"x": "1"})
 
 
-def test_values_clause_lists_every_bound_variable():
-    text = values_clause("ASK {}", {"a": ox.NamedNode("http://x/a"), "b": ox.Literal('q"')})
-    assert text == 'ASK {}\nVALUES (?a ?b) { (<http://x/a> "q\\"") }\n'
-    assert values_clause("ASK {}", {}) == "ASK {}"
+def test_as_text_binds_in_a_values_block_opening_the_group():
+    terms = (("a", ox.NamedNode("http://x/a")), ("b", ox.Literal('q"')))
+    text = BoundQuery("q", "SELECT ?a ?b { ?a ?p ?b } LIMIT 5", terms).as_text()
+    assert text == 'SELECT ?a ?b { VALUES (?a ?b) { (<http://x/a> "q\\"") }  ?a ?p ?b } LIMIT 5'
+    assert BoundQuery("q", "ASK {}").as_text() == "ASK {}"
+
+
+def test_as_text_answers_as_the_substitutions_do(store, echo):
+    for query, values in [(echo, {"s": "x", "n": "3"}), (load_catalog()["list-tasks"], {}),
+                          (load_catalog()["show-provision-text"], {"lang": "en"}),
+                          (load_catalog()["tasks-by-city"], {})]:  # fmt: skip
+        bound = query.bind(values)
+        assert run_text(store, bound.as_text()) == run(store, bound)
+
+
+@pytest.mark.parametrize("city", ["busan", "sejong"])
+def test_as_text_reaches_subqueries_as_the_substitutions_do(store, city):
+    # coverage-overlaps counts institutions in a subquery: a VALUES block in the outer group
+    # alone left that count over every city (34 rows for Busan instead of 32).
+    bound = load_catalog()["coverage-overlaps"].bind(
+        {"city": f"https://w3id.org/smartcity-kr/city/{city}", "limit": "1000"}
+    )
+    assert bound.as_text().count("VALUES (?city)") == 2
+    expected = run(store, bound)
+    assert run_text(store, bound.as_text()) == expected
+    overall = run(store, load_catalog()["coverage-overlaps"].bind({"limit": "1000"}))
+    assert 0 < len(expected) < len(overall)
+
+
+# --- substitutions -----------------------------------------------------------------------------
+
+FILTERED = """\
+#+ title: Tasks with a bullet number
+#+ description: The tasks numbered n.
+#+ param: n integer 1 "The bullet number"
+PREFIX skg: <https://w3id.org/smartcity-kr/def#>
+SELECT ?task ?n WHERE { ?task skg:bulletNumber ?bullet . FILTER (?bullet = ?n) }
+"""
+
+CONSTRUCTED = """\
+#+ title: Labels of one type
+#+ description: The labels of the resources of one type.
+#+ param: type iri https://w3id.org/smartcity-kr/def#StatutoryDuty "The type"
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+CONSTRUCT { ?s skos:prefLabel ?label } WHERE { ?s a ?type ; skos:prefLabel ?label }
+"""
+
+
+def test_a_parameter_is_bound_before_evaluation(store, tmp_path):
+    """A FILTER sees the parameter: the binding narrows the pattern (a VALUES clause joined
+    after the pattern would leave ?n unbound in the FILTER, and no row)."""
+    query = read_query_file(write(tmp_path, FILTERED, name="numbered"))
+    rows = run(store, query.bind({"n": "2"}))
+    numbered = run_text(store, "PREFIX skg: <https://w3id.org/smartcity-kr/def#> "
+                        "SELECT ?task { ?task skg:bulletNumber 2 }")  # fmt: skip
+    assert rows and {r["task"] for r in rows} == {r["task"] for r in numbered}
+    assert {r["n"].value for r in rows} == {"2"}
+    assert run_text(store, query.bind({"n": "2"}).as_text()) == rows
+
+
+def test_a_parameter_need_not_be_in_a_construct_template(store, tmp_path):
+    query = read_query_file(write(tmp_path, CONSTRUCTED, name="labels-of-type"))
+    triples = run(store, query.bind())
+    assert len({t.subject for t in triples}) == 9  # the nine duties, and nothing else
+    assert sorted(run_text(store, query.bind().as_text()), key=str) == sorted(triples, key=str)
+
+
+# --- paging ------------------------------------------------------------------------------------
+
+PAGED = """\
+#+ title: Tasks in order
+#+ description: Every task.
+#+ page: 5
+PREFIX skg: <https://w3id.org/smartcity-kr/def#>
+SELECT ?task WHERE {
+  ?task a skg:AssignedTask .
+  { SELECT ?any WHERE { ?any a skg:AssignedTask } LIMIT 1 }  # a subquery may have a LIMIT
+}
+ORDER BY ?task
+"""
+
+
+@pytest.fixture
+def paged(tmp_path):
+    return read_query_file(write(tmp_path, PAGED, name="tasks-in-order"))
+
+
+def tasks(store, bound: BoundQuery) -> list[str]:
+    return [r["task"].value for r in run(store, bound)]
+
+
+def test_a_paged_query_gives_its_first_page_by_default(store, paged):
+    everything = tasks(store, paged.bind({"limit": "1000"}))
+    assert len(everything) > 10
+    bound = paged.bind()
+    assert (bound.limit, bound.offset) == (5, 0)
+    assert bound.text.endswith("ORDER BY ?task\nLIMIT 5\n")
+    assert tasks(store, bound) == everything[:5]
+    assert paged.to_json()["page"] == 5
+
+
+def test_limit_and_offset_pick_a_page(store, paged):
+    everything = tasks(store, paged.bind({"limit": "1000"}))
+    assert tasks(store, paged.bind({"limit": "3", "offset": "4"})) == everything[4:7]
+    assert tasks(store, paged.bind({"offset": "5"})) == everything[5:10]
+    assert tasks(store, paged.bind({"offset": str(len(everything))})) == []
+    assert paged.bind({"limit": "", "offset": ""}).limit == 5  # empty: not given
+
+
+def test_the_default_page_may_exceed_the_row_limit_a_given_one_not(paged):
+    assert paged.bind(max_rows=3).limit == 5  # the engine cuts it at 3, and says so
+    with pytest.raises(InputError, match="limit must be a whole number from 1 to 3, got '4'"):
+        paged.bind({"limit": "4"}, max_rows=3)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [({"limit": "0"}, "limit must be a whole number from 1 to 50, got '0'"),
+     ({"limit": "51"}, "limit must be a whole number from 1 to 50, got '51'"),
+     ({"limit": "ten"}, "limit must be a whole number from 1 to 50"),
+     ({"limit": "-1"}, "limit must be a whole number"),
+     ({"offset": "-1"}, "offset must be a whole number from 0 to"),
+     ({"offset": "1.5"}, "offset must be a whole number from 0 to"),
+     ({"offset": "9" * 30}, "offset must be a whole number from 0 to")],
+)  # fmt: skip
+def test_a_bad_page_is_an_input_error_saying_what_is_wrong(paged, values, message):
+    with pytest.raises(InputError, match=message):
+        paged.bind(values, max_rows=50)
+
+
+def test_a_query_that_is_not_paged_takes_no_limit(echo):
+    with pytest.raises(InputError, match="query 'echo' is not paged: it takes no limit or offset"):
+        echo.bind({"limit": "5"})
+    assert echo.bind().limit is None and "LIMIT" not in echo.bind().text
+
+
+def test_every_shipped_paged_query_is_ordered_and_a_select():
+    for query in load_catalog().values():
+        if query.page:
+            assert query.form.value == "SELECT" and "ORDER BY" in query.text, query.name
 
 
 def test_dataset_prefixes_come_from_the_turtle_files():

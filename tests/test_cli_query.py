@@ -25,14 +25,24 @@ def query(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.fixture(autouse=True)
+def store_under_test(packaged_store, monkeypatch):
+    """The command queries the packaged graph in the store kind under test (its --store)."""
+    monkeypatch.setenv("SMARTCITY_KG_STORE", packaged_store.spec)
+
+
 @pytest.fixture(scope="module")
 def expected():
-    """Run a named query the plain way, to compare the command's output with."""
+    """Run a named query the plain way (in memory), to compare the command's output with."""
     store = load_store()
 
     def rows(name: str, **params) -> list:
-        text = load_catalog()[name].bind(params)
-        return list(store.query(text, use_default_graph_as_union=True))
+        bound = load_catalog()[name].bind(params)
+        return list(
+            store.query(
+                bound.text, use_default_graph_as_union=True, substitutions=bound.substitutions
+            )
+        )
 
     return rows
 
@@ -136,10 +146,29 @@ def test_user_errors_exit_2_with_one_line(args, message):
 
 
 def test_truncated_result_warns(expected):
-    result = query("list-tasks", "--format", "csv", env={"SMARTCITY_KG_MAX_ROWS": "2"})
+    result = query("list-duties", "--format", "csv", env={"SMARTCITY_KG_MAX_ROWS": "2"})
     assert result.returncode == 0, result.stderr
     assert len(csv_rows(result.stdout)) == 2
     assert "result cut at 2 rows" in result.stderr
+
+
+def test_limit_and_offset_pick_a_page(expected):
+    everything = [r["task"] for r in csv_rows(query("list-tasks", "--format", "csv").stdout)]
+    assert len(everything) == len(expected("list-tasks")) > 6
+    result = query("list-tasks", "--param", "limit=3", "--param", "offset=2", "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    assert [r["task"] for r in csv_rows(result.stdout)] == everything[2:5]
+    assert result.stderr == (
+        "smartcity-kg: note: a page of 3 rows; more may follow with --param offset=5\n"
+    )
+
+
+def test_a_bad_limit_exits_2_with_one_line():
+    result = query("list-tasks", "--param", "limit=0")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "smartcity-kg: error: limit must be a whole number from 1 to 10000, got '0'\n"
+    )
 
 
 # --- against a real server ---------------------------------------------------------------------
@@ -171,9 +200,19 @@ def test_endpoint_errors_keep_the_server_message(packaged_sparql_server):
 def test_endpoint_truncation_warns(sparql_server_factory, monkeypatch):
     monkeypatch.setenv("SMARTCITY_KG_MAX_ROWS", "2")
     server = sparql_server_factory()
-    result = query("list-tasks", "--format", "csv", "--endpoint", server.endpoint)
+    result = query("list-duties", "--format", "csv", "--endpoint", server.endpoint)
     assert len(csv_rows(result.stdout)) == 2
     assert "result cut at 2 rows" in result.stderr
+
+
+def test_endpoint_gets_the_page_and_the_parameters_in_the_text(packaged_sparql_server):
+    args = ["tasks-by-duty", "--param", "limit=2", "--param", "offset=1", "--format", "csv"]
+    local = query(*args)
+    remote = query(*args, "--endpoint", packaged_sparql_server.endpoint)
+    assert remote.returncode == 0, remote.stderr
+    assert remote.stdout == local.stdout
+    assert len(csv_rows(remote.stdout)) == 2
+    assert "--param offset=3" in remote.stderr
 
 
 def test_unreachable_endpoint_exits_1(loopback_listener):

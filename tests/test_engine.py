@@ -10,7 +10,7 @@ import pytest
 
 from smartcity_kg import formats
 from smartcity_kg.config import Config
-from smartcity_kg.engine import Dataset, QueryEngine
+from smartcity_kg.engine import Dataset
 from smartcity_kg.errors import (
     InputError,
     NotAcceptable,
@@ -38,8 +38,14 @@ def sources(tmp_path):
 
 
 @pytest.fixture
-def engine(sources):
-    with QueryEngine(Config(timeout=1, max_rows=50, workers=2), sources) as engine:
+def graphs(stores, sources):
+    """The two graphs in the store kind under test (conftest's SMARTCITY_KG_TEST_STORE)."""
+    return stores.holding(sources)
+
+
+@pytest.fixture
+def engine(graphs):
+    with graphs.engine(Config(timeout=1, max_rows=50, workers=2)) as engine:
         yield engine
 
 
@@ -134,8 +140,8 @@ def test_syntax_error_gives_line_and_column(engine):
         engine.run("SELECT *\nWHERE { ?s ?p }")
 
 
-def test_query_over_the_length_limit_is_refused(sources):
-    engine = QueryEngine(Config(max_query_length=20), sources)
+def test_query_over_the_length_limit_is_refused(graphs):
+    engine = graphs.engine(Config(max_query_length=20))
     with engine, pytest.raises(PayloadTooLarge, match="limit is 20"):
         engine.run("SELECT * { ?s ?p ?o } LIMIT 1")
 
@@ -194,8 +200,8 @@ def test_query_past_the_limit_is_stopped_while_another_is_answered(engine):
     assert len(engine.worker_pids) == 2
 
 
-def test_killed_worker_gives_worker_crashed_and_is_replaced(sources):
-    with QueryEngine(Config(timeout=10, workers=1), sources) as engine:
+def test_killed_worker_gives_worker_crashed_and_is_replaced(graphs):
+    with graphs.engine(Config(timeout=10, workers=1)) as engine:
         engine.start()
         [victim] = engine.worker_pids
         threading.Timer(0.3, os.kill, (victim, signal.SIGKILL)).start()
@@ -207,8 +213,8 @@ def test_killed_worker_gives_worker_crashed_and_is_replaced(sources):
         assert engine.run("ASK { ?s ?p 'one' }").rows == 1
 
 
-def test_a_worker_that_died_while_idle_is_replaced_before_use(sources):
-    with QueryEngine(Config(workers=1), sources) as engine:
+def test_a_worker_that_died_while_idle_is_replaced_before_use(graphs):
+    with graphs.engine(Config(workers=1)) as engine:
         engine.start()
         [victim] = engine.worker_pids
         os.kill(victim, signal.SIGKILL)
@@ -217,8 +223,8 @@ def test_a_worker_that_died_while_idle_is_replaced_before_use(sources):
         assert engine.worker_pids != [victim]
 
 
-def test_close_leaves_no_worker_process(sources):
-    engine = QueryEngine(Config(workers=2), sources)
+def test_close_leaves_no_worker_process(graphs):
+    engine = graphs.engine(Config(workers=2))
     engine.run("ASK {}")
     pids = engine.worker_pids + engine.fast_lane_pids
     assert len(pids) == 3
@@ -238,8 +244,8 @@ def test_identical_queries_are_served_from_the_cache(engine):
     assert not other.cached and other.etag != first.etag
 
 
-def test_cache_can_be_disabled(sources):
-    with QueryEngine(Config(cache_entries=0), sources) as engine:
+def test_cache_can_be_disabled(graphs):
+    with graphs.engine(Config(cache_entries=0)) as engine:
         engine.run("ASK {}")
         assert not engine.run("ASK {}").cached
 
@@ -250,7 +256,7 @@ def test_gzip_of_a_cached_result_is_computed_once(engine):
 
 
 @pytest.mark.parametrize("name", ["json", "tsv", "nt", "ttl"])
-def test_a_cut_spanning_many_serialiser_chunks_keeps_exactly_the_first_rows(tmp_path, name):
+def test_a_cut_spanning_many_serialiser_chunks_keeps_exactly_the_first_rows(stores, tmp_path, name):
     # Literals with newlines and tabs, in results of many 8 KiB chunks: the row limit is
     # counted on lines of TSV / N-Triples, which must escape them to stay one row per line.
     lines = "".join(
@@ -263,7 +269,7 @@ def test_a_cut_spanning_many_serialiser_chunks_keeps_exactly_the_first_rows(tmp_
     form = "SELECT ?s ?o" if fmt.kind.value == "solutions" else "CONSTRUCT { ?s <http://ex/p> ?o }"
     query = f"{form} WHERE {{ ?s ?p ?o }} ORDER BY ?s"
     config = Config(timeout=5, max_rows=4321, workers=1)
-    with QueryEngine(config, [GraphSource(G1, (path,))]) as engine:
+    with stores.holding([GraphSource(G1, (path,))]).engine(config) as engine:
         result = engine.run(query, format=fmt)
         whole = engine.store.query(query, use_default_graph_as_union=True)
         if fmt.kind.value == "solutions":
@@ -275,3 +281,30 @@ def test_a_cut_spanning_many_serialiser_chunks_keeps_exactly_the_first_rows(tmp_
     assert result.truncated and result.rows == 4321
     assert got == expected
     assert ox.Literal(f"line one\nline\ttwo 4320 {'x' * 60}") in tuple(got[-1])
+
+
+# --- substitutions (a named query's parameters) ------------------------------------------------
+
+BY_SUBJECT = "SELECT ?s ?o { ?s <http://ex/p> ?o }"
+
+
+def test_substitutions_bind_a_variable_before_evaluation(engine):
+    a = engine.run(BY_SUBJECT, substitutions={ox.Variable("s"): ox.NamedNode("http://ex/a")})
+    assert values(a) == ["one"]
+    assert values(a, "s") == ["http://ex/a"]
+    inside = "SELECT ?n ?o { ?s ?p ?o FILTER (STR(?o) = ?n) }"  # the FILTER sees the binding
+    assert values(engine.run(inside, substitutions={ox.Variable("n"): ox.Literal("2999")})) == [
+        "2999"
+    ]
+
+
+def test_the_cache_tells_bindings_apart(engine):
+    a = {ox.Variable("s"): ox.NamedNode("http://ex/a")}
+    b = {ox.Variable("s"): ox.NamedNode("http://ex/b")}
+    first = engine.run(BY_SUBJECT, substitutions=a)
+    other = engine.run(BY_SUBJECT, substitutions=b)
+    assert not other.cached and values(other) == ["two"] != values(first)
+    again = engine.run(BY_SUBJECT, substitutions=dict(a))
+    assert again.cached and values(again) == ["one"]
+    unbound = engine.run(BY_SUBJECT)
+    assert not unbound.cached and values(unbound) == ["one", "two"]

@@ -302,7 +302,7 @@ def test_etag_gives_304_and_gzip_is_applied(server):
 def slow_server(sparql_server_factory, tmp_path):
     many = tmp_path / "many.nt"
     many.write_text("".join(f'<http://ex/n{i}> <http://ex/q> "{i}" .\n' for i in range(3000)))
-    return sparql_server_factory("--data", str(many), "--timeout", "1", "--workers", "2")
+    return sparql_server_factory("--timeout", "1", "--workers", "2", files=[many])
 
 
 def test_query_past_the_limit_is_503_while_another_client_is_answered(slow_server):
@@ -328,7 +328,7 @@ def test_query_past_the_limit_is_503_while_another_client_is_answered(slow_serve
 
 
 def test_one_log_line_per_request_with_hash_rows_and_flags(sparql_server_factory, w3c_graphs_nq):
-    server = sparql_server_factory("--data", str(w3c_graphs_nq), env={"SMARTCITY_KG_MAX_ROWS": "2"})
+    server = sparql_server_factory(files=[w3c_graphs_nq], env={"SMARTCITY_KG_MAX_ROWS": "2"})
     response = requests.get(server.endpoint, params={"query": "SELECT * { ?s ?p ?o }"})
     assert response.headers["SPARQL-Results-Truncated"] == "true"
     assert response.headers["SPARQL-Results-Limit"] == "2"
@@ -342,7 +342,7 @@ def test_one_log_line_per_request_with_hash_rows_and_flags(sparql_server_factory
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_stopping_the_server_leaves_no_process_behind(sparql_server_factory, w3c_graphs_nq, sig):
-    server = sparql_server_factory("--data", str(w3c_graphs_nq), "--workers", "2")
+    server = sparql_server_factory("--workers", "2", files=[w3c_graphs_nq])
     requests.get(server.endpoint, params={"query": "ASK {}"})  # make sure workers run
     processes = server.descendants()
     assert len(processes) == 4  # the gunicorn worker, two query workers and the fast lane's
@@ -356,7 +356,7 @@ def test_stopping_the_server_leaves_no_process_behind(sparql_server_factory, w3c
 def test_killed_query_worker_gives_5xx_and_is_replaced(sparql_server_factory, tmp_path):
     many = tmp_path / "many.nt"
     many.write_text("".join(f'<http://ex/n{i}> <http://ex/q> "{i}" .\n' for i in range(3000)))
-    server = sparql_server_factory("--data", str(many), "--workers", "1", "--timeout", "20")
+    server = sparql_server_factory("--workers", "1", "--timeout", "20", files=[many])
     requests.get(server.endpoint, params={"query": "ASK {}"})
     _gunicorn_worker, *workers = server.descendants()
     [query_worker] = [pid for pid in workers if os.getpriority(os.PRIO_PROCESS, pid) == NICENESS]

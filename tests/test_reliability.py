@@ -46,7 +46,7 @@ def alive(pid: int) -> bool:
 
 
 def test_killed_worker_is_replaced_and_no_process_outlives_the_server(sparql_server_factory, many):
-    server = sparql_server_factory("--data", str(many), "--workers", "1", "--timeout", "20")
+    server = sparql_server_factory("--workers", "1", "--timeout", "20", files=[many])
     requests.get(server.endpoint, params={"query": "ASK {}"})
     gunicorn_worker, *workers = server.descendants()
     [victim] = [pid for pid in workers if os.getpriority(os.PRIO_PROCESS, pid) == NICENESS]

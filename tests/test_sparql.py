@@ -5,7 +5,7 @@ import pytest
 from smartcity_kg import sparql
 from smartcity_kg.errors import QueryRefused
 from smartcity_kg.formats import ResultKind
-from smartcity_kg.sparql import QueryForm, UpdateRefused, check_read_only, inspect, tokenize
+from smartcity_kg.sparql import QueryForm, UpdateRefused, check_allowed, inspect, tokenize
 
 
 @pytest.mark.parametrize(
@@ -53,7 +53,7 @@ def test_updates_are_detected_and_refused_with_403(text):
     info = inspect(text)
     assert info.update
     with pytest.raises(UpdateRefused) as caught:
-        check_read_only(info)
+        check_allowed(info)
     assert caught.value.http_status == 403
     assert "read-only" in caught.value.message
 
@@ -78,7 +78,7 @@ def test_service_is_detected_wherever_the_grammar_reads_the_keyword(text):
     info = inspect(text)
     assert info.service
     with pytest.raises(QueryRefused) as caught:
-        check_read_only(info)
+        check_allowed(info)
     assert caught.value.http_status == 400
     assert "SERVICE" in caught.value.message
 
@@ -103,7 +103,7 @@ def test_service_is_detected_wherever_the_grammar_reads_the_keyword(text):
 def test_service_lookalikes_are_not_false_alarms(text):
     info = inspect(text)
     assert not info.service
-    check_read_only(info)
+    check_allowed(info)
 
 
 def test_from_and_from_named_are_reported_as_a_dataset_clause():
@@ -147,3 +147,17 @@ def test_shape_ignores_comments_spacing_and_variable_names():
 )
 def test_shape_tells_different_queries_apart(other):
     assert sparql.shape_digest("SELECT ?a { ?a ?b ?c . ?d ?e ?f }") != sparql.shape_digest(other)
+
+
+def test_where_groups_are_the_query_pattern_and_each_subquery():
+    text = (
+        "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o "
+        "{ SELECT ?s (EXISTS { ?s ?q '{' } AS ?e) WHERE { ?s ?p2 ?o2 } } "
+        "{ SELECT * { ?x ?y ?z } } }"
+    )
+    starts = sparql.where_group_starts(text)
+    assert [text[start - 12 : start] for start in starts] == [
+        "?o } WHERE {",
+        " ?e) WHERE {",
+        "{ SELECT * {",
+    ]

@@ -2,6 +2,7 @@
 
 import json
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
@@ -16,8 +17,8 @@ HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0
 
 
 @pytest.fixture(scope="module")
-def engine():
-    with QueryEngine(Config(workers=1)) as engine:
+def engine(packaged_store):
+    with packaged_store.engine(workers=1) as engine:
         yield engine
 
 
@@ -159,12 +160,98 @@ def test_browser_gets_the_query_page_for_a_named_query(client):
 
 
 def test_truncated_result_says_so(engine):
-    config = Config(workers=1, max_rows=3)
+    config = replace(engine.config, max_rows=3)
     with QueryEngine(config, store=engine.store) as small:
-        response = create_app(config, engine=small).test_client().get("/queries/list-tasks")
+        response = create_app(config, engine=small).test_client().get("/queries/list-duties")
     assert response.headers["SPARQL-Results-Truncated"] == "true"
     assert response.headers["SPARQL-Results-Limit"] == "3"
     assert len(rows(response)) == 3
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+
+def links(response) -> dict[str, str]:
+    """Return the Link header's targets by relation."""
+    found = re.findall(r'<([^>]*)>; rel="(\w+)"', response.headers.get("Link", ""))
+    return {rel: url for url, rel in found}
+
+
+def test_a_paged_query_answers_its_first_page_and_links_the_next(client):
+    first = client.get("/queries/coverage-by-institution")  # 108 rows on the shipped graph
+    assert len(rows(first)) == 100
+    assert links(first) == {"next": "/queries/coverage-by-institution?limit=100&offset=100"}
+    assert "Link" in first.headers["Access-Control-Expose-Headers"]  # scripts may follow it
+    rest = client.get(links(first)["next"])
+    assert 0 < len(rows(rest)) < 100
+    assert links(rest) == {"prev": "/queries/coverage-by-institution?limit=100&offset=0"}
+    everything = rows(client.get("/queries/coverage-by-institution?limit=1000"))
+    assert rows(first) + rows(rest) == everything
+
+
+def test_limit_and_offset_pick_the_rows(client):
+    everything = rows(client.get("/queries/list-unverified-claims?limit=1000"))
+    assert len(everything) > 10
+    page = client.get("/queries/list-unverified-claims?limit=4&offset=6")
+    assert rows(page) == everything[6:10]
+    assert links(page) == {
+        "next": "/queries/list-unverified-claims?limit=4&offset=10",
+        "prev": "/queries/list-unverified-claims?limit=4&offset=2",
+    }
+    assert not links(client.get("/queries/list-unverified-claims?limit=1000"))
+
+
+def test_page_links_keep_the_other_parameters(client):
+    response = client.get("/queries/list-tasks", query_string={"institution": KAIA, "limit": "2",
+                                                               "format": "csv"})  # fmt: skip
+    assert response.mimetype == "text/csv"
+    assert links(response)["next"] == (
+        "/queries/list-tasks?institution=https%3A%2F%2Fw3id.org%2Fsmartcity-kr%2Finstitution"
+        "%2Fkaia&format=csv&limit=2&offset=2"
+    )
+
+
+def test_a_page_over_the_row_limit_is_cut_and_links_on(engine):
+    config = replace(engine.config, max_rows=3)
+    with QueryEngine(config, store=engine.store) as small:
+        client = create_app(config, engine=small).test_client()
+        response = client.get("/queries/list-tasks")
+        assert len(rows(response)) == 3
+        assert response.headers["SPARQL-Results-Truncated"] == "true"
+        assert links(response)["next"] == "/queries/list-tasks?limit=3&offset=3"
+        following = client.get(links(response)["next"])
+        assert "SPARQL-Results-Truncated" not in following.headers
+        assert len(rows(following)) == 3 and rows(following) != rows(response)
+        assert client.get("/queries/list-tasks?limit=4").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("query_string", "message"),
+    [("limit=0", "limit must be a whole number from 1 to 10000, got '0'"),
+     ("limit=many", "limit must be a whole number from 1 to 10000"),
+     ("offset=-5", "offset must be a whole number from 0 to"),
+     ("limit=5&limit=6", "parameter 'limit' is given 2 times")],
+)  # fmt: skip
+def test_a_bad_page_is_400_saying_what_is_wrong(client, query_string, message):
+    response = client.get(f"/queries/list-tasks?{query_string}")
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+
+
+def test_a_query_that_is_not_paged_refuses_a_limit(client):
+    response = client.get("/queries/list-duties?limit=5", headers={"Accept": "application/json"})
+    assert response.status_code == 400
+    assert "is not paged" in response.get_json()["error"]["message"]
+    assert "Link" not in client.get("/queries/list-duties").headers
+
+
+def test_list_gives_the_page_size(client):
+    listed = {q["name"]: q for q in client.get("/queries").get_json()["queries"]}
+    assert listed["list-tasks"]["page"] == 100
+    assert listed["list-duties"]["page"] is None
+    page = client.get("/queries", headers=HTML).get_data(as_text=True)
+    assert "Paged: 100 rows a page by default" in page
+    assert f"<code>limit=</code> (1 to {Config().max_rows})" in page
 
 
 def test_broken_query_file_stops_the_app_naming_it(engine, tmp_path, monkeypatch):

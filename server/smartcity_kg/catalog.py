@@ -6,16 +6,20 @@ made strict); queries/README.md is the user's guide::
     #+ title: Tasks by statutory duty
     #+ description: The tasks that serve one duty, with their institutions.
     #+ param: duty iri https://w3id.org/smartcity-kr/duty/19-4-2-9 "The statutory duty"
+    #+ page: 100
 
 Keys: `title` (once), `description` (once or more, joined), `param` (any number) as
 `NAME TYPE DEFAULT "DESCRIPTION"` with shell-style quoting, TYPE one of PARAM_TYPES and DEFAULT
-`-` for none. Anything else (an unknown key, a missing title, a malformed param, a param whose
-variable the query does not use or, in a SELECT, does not project, a query that does not parse,
-an update or SERVICE) raises QueryFileError naming the file and line when the catalogue loads.
+`-` for none, `page` (at most once) the default page size. Anything else (an unknown key, a
+missing title, a malformed param, a param whose variable the query does not use or, in a SELECT,
+does not project, a paged query with its own LIMIT or OFFSET or without ORDER BY, a query that
+does not parse, an update or SERVICE) raises QueryFileError naming the file and line at load.
 
-Parameters are bound, never pasted: each value becomes a typed pyoxigraph term and the terms
-are joined to the query as one trailing VALUES clause that pyoxigraph's serialiser writes. The
-bound text then runs through the query engine like any other query, in its worker processes.
+Parameters are bound, never pasted: each value becomes a typed pyoxigraph term, and the terms
+go to `Store.query(..., substitutions=...)` (through QueryEngine.run and its worker processes),
+which binds them before evaluation rather than joining them to the result. A paged query gets
+`LIMIT n OFFSET m` appended (the reserved parameters `limit` and `offset`). For an endpoint that
+takes only text, BoundQuery.as_text binds the terms in a VALUES block opening the WHERE group.
 """
 
 import re
@@ -28,13 +32,18 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from . import sparql
+from .config import Config
 from .errors import InputError, NotFound
 from .paths import package_dir, turtle_files
+from .remote import bind_values
 from .sparql import QueryForm
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 PARAM_TYPES = ("iri", "string", "integer", "date", "boolean", "lang")
-RESERVED_PARAMS = frozenset({"format"})  # picks the result format on the web
+# `format` picks the result format on the web; `limit` and `offset` pick a page of a paged query
+RESERVED_PARAMS = frozenset({"format", "limit", "offset"})
+MAX_OFFSET = 2**63 - 1  # pyoxigraph parses OFFSET as a 64-bit count
+HEADER_KEYS = ("title", "description", "param", "page")
 
 _HEADER_LINE = re.compile(r"#\+\s*(?P<key>[A-Za-z_-]+)\s*:\s*(?P<value>.*?)\s*$")
 _NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -43,6 +52,8 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _LANG = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
 _BOOLEANS = {"true": "true", "1": "true", "false": "false", "0": "false"}
+_COUNT = re.compile(r"[0-9]+")
+Term = ox.NamedNode | ox.Literal
 
 
 class QueryFileError(InputError):
@@ -111,6 +122,38 @@ _TERM_BUILDERS = {"iri": _iri, "string": ox.Literal, "integer": _integer, "date"
 
 
 @dataclass(frozen=True)
+class BoundQuery:
+    """A named query ready to run: its text (with the page appended) and its parameters' terms.
+
+    Run it as `engine.run(bound.text, substitutions=bound.substitutions)`: pyoxigraph binds the
+    terms before it evaluates, throughout the query, instead of joining them to the result.
+    """
+
+    name: str
+    text: str
+    terms: tuple[tuple[str, Term], ...] = ()  # (variable name, term), in declaration order
+    limit: int | None = None  # the page size; None when the query is not paged
+    offset: int = 0
+
+    @property
+    def substitutions(self) -> dict[ox.Variable, Term]:
+        """Return the terms as Store.query's `substitutions`."""
+        return {ox.Variable(name): term for name, term in self.terms}
+
+    def as_text(self) -> str:
+        """Return one text with the terms in a VALUES block opening the WHERE group.
+
+        For an endpoint that takes only text (`query --endpoint`): a VALUES block at the start
+        of the group binds the variables as early as SPARQL text can.
+        """
+        return bind_values(self.text, self.substitutions) if self.terms else self.text
+
+    def full_page(self, rows: int) -> bool:
+        """Return True when a paged result of `rows` rows filled its page (a next may follow)."""
+        return self.limit is not None and rows >= self.limit
+
+
+@dataclass(frozen=True)
 class NamedQuery:
     """One catalogue entry: its header and its SPARQL text."""
 
@@ -121,26 +164,44 @@ class NamedQuery:
     params: tuple[Param, ...]
     text: str
     form: QueryForm
+    page: int | None = None  # the default page size; None: the query is not paged
 
-    def bind(self, values: Mapping[str, str] | None = None) -> str:
-        """Return the query text with the given values (else the defaults) in a VALUES clause.
+    def bind(
+        self, values: Mapping[str, str] | None = None, *, max_rows: int = Config.max_rows
+    ) -> BoundQuery:
+        """Return the query with the given values (else the defaults) bound, and its page.
 
-        An empty value counts as not given. An unknown name or an invalid value raises
+        An empty value counts as not given. `limit` (1 to `max_rows`) and `offset` pick the
+        page of a paged query, by default its first page of `page` rows (a page over the row
+        limit is cut by the engine, and says so). An unknown name or an invalid value raises
         InputError naming the parameter.
         """
         values = {k: v for k, v in (values or {}).items() if v != ""}
+        limit, offset = self._page(values.pop("limit", None), values.pop("offset", None), max_rows)
         known = {p.name for p in self.params}
         if unknown := sorted(set(values) - known):
             raise InputError(
                 f"query {self.name!r} has no parameter {unknown[0]!r}; "
                 f"its parameters: {', '.join(sorted(known)) or 'none'}"
             )
-        bound = {}
-        for param in self.params:
-            value = values.get(param.name, param.default)
-            if value is not None:
-                bound[param.name] = param.term(value, self.name)
-        return values_clause(self.text, bound)
+        terms = tuple(
+            (param.name, param.term(value, self.name))
+            for param in self.params
+            if (value := values.get(param.name, param.default)) is not None
+        )
+        text = self.text if limit is None else page_clause(self.text, limit, offset)
+        return BoundQuery(self.name, text, terms, limit, offset)
+
+    def _page(self, limit: str | None, offset: str | None, max_rows: int) -> tuple:
+        """Return the (limit, offset) asked for, checked; (None, 0) for a query not paged."""
+        if self.page is None:
+            if limit is not None or offset is not None:
+                raise InputError(f"query {self.name!r} is not paged: it takes no limit or offset")
+            return None, 0
+        return (
+            self.page if limit is None else _count("limit", limit, 1, max_rows),
+            0 if offset is None else _count("offset", offset, 0, MAX_OFFSET),
+        )
 
     def to_json(self) -> dict:
         return {
@@ -149,17 +210,22 @@ class NamedQuery:
             "description": self.description,
             "form": self.form.value,
             "params": [p.to_json() for p in self.params],
+            "page": self.page,
             "query": self.text,
         }
 
 
-def values_clause(text: str, terms: Mapping[str, ox.NamedNode | ox.Literal]) -> str:
-    """Append one trailing VALUES row binding each variable to its term (pyoxigraph writes it)."""
-    if not terms:
-        return text
-    variables = " ".join(str(ox.Variable(name)) for name in terms)
-    row = " ".join(str(term) for term in terms.values())
-    return f"{text.rstrip()}\nVALUES ({variables}) {{ ({row}) }}\n"
+def _count(name: str, value: str, low: int, high: int) -> int:
+    """Return `value` as a whole number from `low` to `high`, or raise InputError saying so."""
+    if not _COUNT.fullmatch(value) or not low <= int(value) <= high:
+        raise InputError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
+    return int(value)
+
+
+def page_clause(text: str, limit: int, offset: int = 0) -> str:
+    """Append the page's LIMIT (and OFFSET, unless 0) to a query text."""
+    page = f"LIMIT {limit}" + (f" OFFSET {offset}" if offset else "")
+    return f"{text.rstrip()}\n{page}\n"
 
 
 class Catalog(Mapping[str, NamedQuery]):
@@ -211,16 +277,18 @@ def read_query_file(path: Path) -> NamedQuery:
         params=header["params"],
         text=text,
         form=form,
+        page=header["page"],
     )
     _check_params(query, header["param_lines"])
+    _check_page(query, header["page_line"])
     return query
 
 
 def _read_header(path: Path, lines: list[str]) -> dict:
-    """Return title, description and params from the leading `#+` lines."""
+    """Return title, description, params and page size from the leading `#+` lines."""
     if not lines or not lines[0].startswith("#+"):
         raise QueryFileError(path, 1, "a named query starts with its header, '#+ title: ...'")
-    titles, descriptions, params, param_lines = [], [], [], {}
+    titles, descriptions, params, param_lines, pages = [], [], [], {}, []
     in_header = True
     for number, line in enumerate(lines, start=1):
         if not line.lstrip().startswith("#+"):
@@ -244,17 +312,30 @@ def _read_header(path: Path, lines: list[str]) -> dict:
                 raise QueryFileError(path, number, f"parameter {param.name!r} declared twice")
             params.append(param)
             param_lines[param.name] = number
+        elif key == "page":
+            pages.append((number, _read_page(path, number, value, pages)))
         else:
             raise QueryFileError(
-                path, number, f"unknown header key {key!r}; known keys: title, description, param"
+                path, number, f"unknown header key {key!r}; known keys: {', '.join(HEADER_KEYS)}"
             )
     if len(titles) != 1:
         line = titles[1][0] if titles else 1
         raise QueryFileError(path, line, "the header needs exactly one '#+ title:' line")
     if not descriptions:
         raise QueryFileError(path, 1, "the header needs a '#+ description:' line")
+    page_line, page = pages[0] if pages else (None, None)
     return {"title": titles[0][1], "description": " ".join(descriptions),
-            "params": tuple(params), "param_lines": param_lines}  # fmt: skip
+            "params": tuple(params), "param_lines": param_lines, "page": page,
+            "page_line": page_line}  # fmt: skip
+
+
+def _read_page(path: Path, number: int, value: str, earlier: list) -> int:
+    """Parse the page size: a whole number of rows, declared once."""
+    if earlier:
+        raise QueryFileError(path, number, "the header takes at most one '#+ page:' line")
+    if not _COUNT.fullmatch(value) or int(value) < 1:
+        raise QueryFileError(path, number, f"a page size is a whole number of rows, not {value!r}")
+    return int(value)
 
 
 def _read_param(path: Path, number: int, value: str) -> Param:
@@ -309,28 +390,83 @@ def _parse(path: Path, text: str, substitutions: dict | None = None) -> None:
 
 
 def _check_params(query: NamedQuery, lines: Mapping[str, int]) -> None:
-    """Each parameter's variable occurs (and, in a SELECT, is projected); binding parses."""
+    """Each parameter's variable occurs and can be pre-bound; the text binding parses too."""
     variables = {t.text[1:] for t in sparql.tokenize(query.text) if t.kind == "var"}
     samples = {}
     for param in query.params:
         line = lines[param.name]
         if param.name not in variables:
             raise QueryFileError(query.path, line, f"the query has no variable ?{param.name}")
-        sample = param.term(param.default or _SAMPLES[param.type], query.name)
-        samples[param.name] = sample
-        if query.form is QueryForm.SELECT:
-            try:
-                _parse(query.path, query.text, {ox.Variable(param.name): sample})
-            except RuntimeError:  # pyoxigraph: the variable is not in the SELECT projection
-                raise QueryFileError(
-                    query.path, line, f"the SELECT clause must project ?{param.name}"
-                ) from None
+        samples[param.name] = param.term(param.default or _SAMPLES[param.type], query.name)
+        try:
+            _parse(query.path, query.text, {ox.Variable(param.name): samples[param.name]})
+        except RuntimeError:  # pyoxigraph binds only the variables a SELECT projects
+            raise QueryFileError(
+                query.path,
+                line,
+                f"the SELECT clause must project ?{param.name} (pyoxigraph "
+                "pre-binds only projected variables)",
+            ) from None
+    if samples:
+        _check_text_binding(query, samples, min(lines.values()))
+
+
+def _check_text_binding(query: NamedQuery, samples: dict, line: int) -> None:
+    """The text an endpoint gets (BoundQuery.as_text: VALUES opening the group) must parse."""
+    if sparql.group_start(query.text) < 0:
+        raise QueryFileError(
+            query.path,
+            line,
+            "a query with parameters needs a WHERE group ('WHERE { }' will "
+            "do): a SPARQL endpoint gets them bound there",
+        )
     try:
-        _parse(query.path, values_clause(query.text, samples))
+        _parse(query.path, BoundQuery(query.name, query.text, tuple(samples.items())).as_text())
     except QueryFileError as error:
         raise QueryFileError(
-            query.path, None, f"cannot take its parameters as a VALUES clause: {error.message}"
+            query.path, None, f"cannot take its parameters in a VALUES block: {error.message}"
         ) from None
+
+
+def _check_page(query: NamedQuery, line: int | None) -> None:
+    """A paged query is a SELECT ordered by an ORDER BY, without a LIMIT or OFFSET of its own."""
+    if query.page is None:
+        return
+    if query.form is not QueryForm.SELECT:
+        raise QueryFileError(
+            query.path, line, f"only a SELECT query can be paged, not a {query.form.value}"
+        )
+    clauses = _top_level_keywords(query.text)
+    for keyword in ("LIMIT", "OFFSET"):
+        if keyword in clauses:
+            raise QueryFileError(
+                query.path,
+                clauses[keyword],
+                f"a paged query must not have its own {keyword}: "
+                "the page's LIMIT and OFFSET are appended to it",
+            )
+    if "ORDER" not in clauses:
+        raise QueryFileError(
+            query.path,
+            line,
+            "a paged query needs an ORDER BY that sorts its rows completely "
+            "(ending with a key that tells rows apart), so that its pages are stable",
+        )
+    _parse(query.path, page_clause(query.text, 1, 1))
+
+
+def _top_level_keywords(text: str) -> dict[str, int]:
+    """Return the line of the first LIMIT, OFFSET and ORDER outside every group (not in a
+    subquery), by keyword."""
+    found: dict[str, int] = {}
+    depth = 0
+    for match in sparql._TOKEN.finditer(text):  # the endpoint's tokenizer, with positions
+        kind, token = match.lastgroup, match.group()
+        if kind == "punct" and token in ("{", "}"):
+            depth += 1 if token == "{" else -1
+        elif kind == "word" and depth == 0 and token.upper() in ("LIMIT", "OFFSET", "ORDER"):
+            found.setdefault(token.upper(), text.count("\n", 0, match.start()) + 1)
+    return found
 
 
 _SAMPLES = {"iri": "urn:example:sample", "string": "sample", "integer": "1",

@@ -127,7 +127,8 @@ def _query_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="bind a parameter of a named query (repeatable)",
+        help="bind a parameter of a named query (repeatable); limit=N and offset=M pick a page "
+        "of a paged one",
     )
     parser.add_argument(
         "--format",
@@ -147,14 +148,18 @@ def _query(args: argparse.Namespace) -> None:
     from . import client
 
     config = from_env(timeout=args.timeout)
-    text = client.resolve(args.query, client.parse_params(args.param))
-    fmt = client.transport_format(text, args.format)
-    if args.endpoint:
-        answer = client.run_remote(args.endpoint, text, fmt, timeout=config.timeout + 30)
+    params = client.parse_params(args.param)
+    query = client.resolve(args.query, params, max_rows=config.max_rows)
+    fmt = client.transport_format(query.text, args.format)
+    if args.endpoint:  # an endpoint takes text: the parameters go in as a VALUES block
+        answer = client.run_remote(args.endpoint, query.as_text(), fmt, timeout=config.timeout + 30)
     else:
-        answer = client.run_local(text, fmt, config)
+        answer = client.run_local(query, fmt, config)
     if answer.truncated:
         print(f"smartcity-kg: warning: result cut at {answer.limit} rows", file=sys.stderr)
+    elif answer.rows is not None and query.full_page(answer.rows):
+        print(f"smartcity-kg: note: a page of {query.limit} rows; more may follow with "
+              f"--param offset={query.offset + query.limit}", file=sys.stderr)  # fmt: skip
     if args.format == client.TABLE:
         sys.stdout.write(client.render_table(answer))
     else:

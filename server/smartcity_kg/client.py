@@ -1,8 +1,9 @@
 """Run one query for the command line: in process through the engine, or at an endpoint.
 
 A query is given as SPARQL text, a file, or the name of a catalogue query; named queries (and
-files with a catalogue header) take parameters, bound as catalog.NamedQuery.bind does. The
-result comes back in a format of the formats table, or as an aligned text table.
+files with a catalogue header) take parameters and, when paged, `limit` and `offset`, bound as
+catalog.NamedQuery.bind does: in process as pyoxigraph substitutions, at an endpoint as a VALUES
+block in the text. The result comes back in a format of the formats table, or as a text table.
 """
 
 import re
@@ -16,7 +17,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from . import __version__, formats, sparql
-from .catalog import Catalog, load_catalog, read_query_file
+from .catalog import BoundQuery, Catalog, load_catalog, read_query_file
 from .config import Config
 from .errors import (
     InputError,
@@ -42,26 +43,33 @@ class Answer:
     format: ResultFormat
     truncated: bool = False
     limit: int | None = None
+    rows: int | None = None  # solutions or triples, when known (in process)
 
 
-def resolve(spec: str, params: dict[str, str], catalogue: Catalog | None = None) -> str:
-    """Return the query text for SPARQL text, a file or a catalogue name, with params bound."""
+def resolve(
+    spec: str,
+    params: dict[str, str],
+    catalogue: Catalog | None = None,
+    *,
+    max_rows: int = Config.max_rows,
+) -> BoundQuery:
+    """Return the query for SPARQL text, a file or a catalogue name, with params bound."""
     path = Path(spec)
     if "\n" not in spec and len(spec) < 4096 and path.is_file():
         if path.read_text(encoding="utf-8").startswith("#+"):
-            return read_query_file(path).bind(params)
+            return read_query_file(path).bind(params, max_rows=max_rows)
         return _plain(path.read_text(encoding="utf-8"), params)
     if _NAME.fullmatch(spec):
         catalogue = catalogue if catalogue is not None else load_catalog()
         if spec in catalogue or "-" in spec:  # a hyphenated word can only be a (wrong) name
-            return catalogue.get_query(spec).bind(params)
+            return catalogue.get_query(spec).bind(params, max_rows=max_rows)
     return _plain(spec, params)
 
 
-def _plain(text: str, params: dict[str, str]) -> str:
+def _plain(text: str, params: dict[str, str]) -> BoundQuery:
     if params:
         raise InputError("--param needs a named query (or a file with a '#+' header)")
-    return text
+    return BoundQuery("", text)
 
 
 def transport_format(text: str, name: str) -> ResultFormat:
@@ -72,13 +80,13 @@ def transport_format(text: str, name: str) -> ResultFormat:
     return formats.by_name("json" if kind is ResultKind.SOLUTIONS else "nt")
 
 
-def run_local(text: str, fmt: ResultFormat, config: Config) -> Answer:
+def run_local(query: BoundQuery, fmt: ResultFormat, config: Config) -> Answer:
     """Run the query in this process's own engine (worker processes, limits, safety checks)."""
     from .engine import QueryEngine  # the endpoint path does not need the store
 
     with QueryEngine(config) as engine:
-        result = engine.run(text, format=fmt)
-    return Answer(result.body, result.format, result.truncated, result.limit)
+        result = engine.run(query.text, format=fmt, substitutions=query.substitutions)
+    return Answer(result.body, result.format, result.truncated, result.limit, result.rows)
 
 
 def run_remote(endpoint: str, text: str, fmt: ResultFormat, timeout: float) -> Answer:
@@ -95,6 +103,7 @@ def run_remote(endpoint: str, text: str, fmt: ResultFormat, timeout: float) -> A
             body = response.read()
             truncated = response.headers.get("SPARQL-Results-Truncated") == "true"
             limit = response.headers.get("SPARQL-Results-Limit")
+            rows = response.headers.get("SPARQL-Results-Rows")  # this server's own header
     except urllib.error.HTTPError as error:
         message = error.read().decode("utf-8", "replace").strip() or error.reason
         raise _HTTP_ERRORS.get(error.code, SmartcityKgError)(
@@ -103,7 +112,11 @@ def run_remote(endpoint: str, text: str, fmt: ResultFormat, timeout: float) -> A
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
         raise SmartcityKgError(f"cannot reach {endpoint}: {reason}") from None
-    return Answer(body, fmt, truncated, int(limit) if limit and limit.isdigit() else None)
+    return Answer(body, fmt, truncated, _number(limit), _number(rows))
+
+
+def _number(header: str | None) -> int | None:
+    return int(header) if header and header.isdigit() else None
 
 
 def render_table(answer: Answer) -> str:

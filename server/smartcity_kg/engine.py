@@ -19,6 +19,7 @@ Usage, from the web app or the CLI::
     engine = QueryEngine(config)              # or QueryEngine(config, sources=[GraphSource(...)])
     result = engine.run("SELECT * { ?s ?p ?o }", format=formats.by_name("csv"))
     result.body, result.format.content_type, result.rows, result.truncated, result.etag
+    engine.run(named.text, substitutions=named.substitutions)  # a catalog.BoundQuery
     engine.close()                             # or use the engine as a context manager
 
 `run` raises the errors of smartcity_kg.errors: PayloadTooLarge, QueryRefused (SERVICE;
@@ -33,7 +34,7 @@ import os
 import queue
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from gzip import compress
 from time import monotonic
@@ -47,6 +48,8 @@ from .formats import ResultFormat
 from .graph import GraphSource
 from .stores import for_queries, open_store
 from .worker import NICENESS, Job, QueryFailed, Reply, spawn_worker
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
 __all__ = ["Dataset", "QueryEngine", "QueryFailed", "QueryResult", "query_id", "query_slots"]
 
@@ -168,16 +171,24 @@ class QueryEngine:
         return [self._pool, self._fast] if self._fast else [self._pool]
 
     def run(
-        self, query: str, *, format: ResultFormat | None = None, dataset: Dataset = Dataset()
+        self,
+        query: str,
+        *,
+        format: ResultFormat | None = None,
+        dataset: Dataset = Dataset(),
+        substitutions: Mapping[ox.Variable, Term] | None = None,
     ) -> QueryResult:
         """Run a read-only query with the time and row limits; return its serialised result.
 
         `format` None means the default for the query's kind. An empty `dataset` means the
         query's own FROM clauses, or else the union of all graphs as the default graph.
+        `substitutions` pre-binds variables before evaluation (Store.query's own binding; a
+        SELECT must project them): a named query's parameters. They are part of the cache key.
         """
         started = monotonic()
         info = self._check(query, format)
-        key = (query, format.name if format else None, dataset)
+        bound = tuple((substitutions or {}).items())
+        key = (query, format.name if format else None, dataset, _binding_key(bound))
         if hit := self._cache.get(key):
             return replace(hit, cached=True, elapsed=monotonic() - started)
         job = Job(
@@ -188,6 +199,7 @@ class QueryEngine:
             union=not dataset and not info.dataset,
             max_rows=self.config.max_rows,
             alarm=int(self.config.timeout) + 3,
+            substitutions=bound,
         )
         result = self._result(self._execute(job, monotonic() + self.config.timeout))
         self._cache.put(key, result)
@@ -198,7 +210,7 @@ class QueryEngine:
         if not self._pool.running:
             self.start()
         if self._fast is not None and not self._pool.has_idle():
-            shape = sparql.shape_digest(job.query)
+            shape = (sparql.shape_digest(job.query), _binding_key(job.substitutions))
             if shape not in self._slow:
                 lane = self.config.fast_lane
                 try:  # a query that waited while one of its shape outran the lane skips it
@@ -219,7 +231,7 @@ class QueryEngine:
                 f"query is {len(query)} characters; the limit is {self.config.max_query_length}"
             )
         info = sparql.inspect(query)
-        sparql.check_read_only(info)
+        sparql.check_allowed(info)
         if format is not None and info.kind is not None:
             formats.check_kind(format, info.kind)
         return info
@@ -236,6 +248,11 @@ class QueryEngine:
             limit=self.config.max_rows,
             etag=reply.etag,
         )
+
+
+def _binding_key(bound: tuple) -> tuple[tuple[str, str], ...]:
+    """Return substitutions as a cache key: each variable and term in SPARQL syntax, sorted."""
+    return tuple(sorted((str(variable), str(term)) for variable, term in bound))
 
 
 class _ResultCache:
@@ -263,21 +280,24 @@ class _ResultCache:
 
 
 class _ShapeMemory:
-    """A bounded set of query shape digests, the least recently seen dropped first."""
+    """A bounded set of query shapes (digest and bound terms), the least recently seen first out.
+
+    A named query's text is the same for every binding, so its terms are part of its shape.
+    """
 
     def __init__(self, entries: int):
         self._entries = entries
         self._items: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
-    def __contains__(self, digest: bytes) -> bool:
+    def __contains__(self, digest) -> bool:
         with self._lock:
             if digest in self._items:
                 self._items.move_to_end(digest)
                 return True
         return False
 
-    def add(self, digest: bytes) -> None:
+    def add(self, digest) -> None:
         with self._lock:
             self._items[digest] = None
             while len(self._items) > self._entries:

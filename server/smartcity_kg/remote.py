@@ -128,13 +128,20 @@ class RemoteStore:
 
 
 def bind_values(query: str, substitutions: dict) -> str:
-    """Bind variables with a VALUES block opening the query's WHERE group (no text pasting)."""
-    start = sparql.group_start(query)
-    if start < 0:
+    """Bind variables with a VALUES block opening the WHERE group and each subquery's.
+
+    An endpoint takes only text; a block in every group (not pasted terms) gives the answers
+    pyoxigraph's substitutions give, which bind the variables in subqueries too.
+    """
+    starts = sparql.where_group_starts(query)
+    if not starts:
         raise InputError("cannot bind variables in a query without a group pattern")
     names = " ".join(str(v) for v in substitutions)
     values = " ".join(str(t) for t in substitutions.values())
-    return f"{query[:start]} VALUES ({names}) {{ ({values}) }} {query[start:]}"
+    block = f" VALUES ({names}) {{ ({values}) }} "
+    for start in reversed(starts):
+        query = query[:start] + block + query[start:]
+    return query
 
 
 def graph_store_url(url: str) -> str:

@@ -40,6 +40,15 @@ class QueryForm(Enum):
         return ResultKind.GRAPH if graph else ResultKind.SOLUTIONS
 
 
+# Parsers recurse once per level of nesting and per link of a chain of operators. pyoxigraph in
+# our workers has a large stack, but a remote store does not: Oxigraph server 0.5.13 aborts (the
+# whole store goes down) on 1,000 nested `{`, 2,000 nested `(`, or 2,000 UNION, `+` or `/`
+# links (measured). Texts past these limits are refused before they reach any engine.
+MAX_NESTING = 128  # levels of { ( [
+MAX_OPERATORS = 500  # UNION, OPTIONAL, MINUS and operator characters (! + - * / | ^ &)
+_OPERATOR_CHARACTERS = frozenset("!+-*/|^&")
+_CHAINING_KEYWORDS = frozenset({"UNION", "OPTIONAL", "MINUS"})
+
 UPDATE_KEYWORDS = frozenset(
     {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
 )
@@ -94,6 +103,8 @@ class QueryInfo:
     update: bool
     service: bool  # uses the SERVICE keyword (federation: would make the server fetch URLs)
     dataset: bool  # has a FROM or FROM NAMED clause
+    nesting: int = 0  # the deepest nesting of { ( [
+    operators: int = 0  # chaining keywords and operator characters, see MAX_OPERATORS
 
     @property
     def kind(self) -> ResultKind | None:
@@ -121,12 +132,32 @@ def inspect(text: str) -> QueryInfo:
     """Return the form of a SPARQL text and the features that decide whether it may run."""
     keywords = [m.group().upper() for m in _TOKEN.finditer(text) if m.lastgroup == "word"]
     first = _first_keyword(keywords)
+    nesting, operators = _complexity(text)
     return QueryInfo(
         form=QueryForm.__members__.get(first) if first else None,
         update=first in UPDATE_KEYWORDS,
         service=_names_service(text),
         dataset="FROM" in keywords,
+        nesting=nesting,
+        operators=operators + sum(k in _CHAINING_KEYWORDS for k in keywords),
     )
+
+
+def _complexity(text: str) -> tuple[int, int]:
+    """Return the deepest nesting of brackets and the number of operator characters."""
+    depth = deepest = operators = 0
+    for match in _TOKEN.finditer(text):
+        if match.lastgroup != "punct":
+            continue
+        token = match.group()
+        if token in "{([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in "})]":
+            depth -= 1
+        elif token in _OPERATOR_CHARACTERS:
+            operators += 1
+    return deepest, operators
 
 
 def _names_service(text: str) -> bool:
@@ -160,16 +191,47 @@ def group_start(text: str) -> int:
     return -1
 
 
+def where_group_starts(text: str) -> list[int]:
+    """Return the offsets just past the `{` of the query's WHERE group and of every subquery's.
+
+    A subquery's group is the first `{` after its SELECT outside parentheses (a projected
+    expression may hold EXISTS { ... }). Binding a variable in each of them, not only the
+    outermost, reaches subqueries as pyoxigraph's own substitutions do.
+    """
+    starts = {group_start(text)} - {-1}
+    depth, after_select = 0, False
+    for match in _TOKEN.finditer(text):
+        kind, token = match.lastgroup, match.group()
+        if kind == "word" and token.upper() == "SELECT":
+            depth, after_select = 0, True
+        elif after_select and kind == "punct":
+            depth += {"(": 1, ")": -1}.get(token, 0)
+            if token == "{" and depth == 0:
+                starts.add(match.end())
+                after_select = False
+    return sorted(starts)
+
+
 def _first_keyword(keywords: list[str]) -> str | None:
     """Return the first keyword after the prologue (BASE and PREFIX declarations)."""
     return next((k for k in keywords if k not in ("BASE", "PREFIX")), None)
 
 
-def check_read_only(info: QueryInfo) -> None:
-    """Refuse updates and federated queries: the endpoint neither writes nor fetches."""
+def check_allowed(info: QueryInfo) -> None:
+    """Refuse updates, federated queries and texts nested or chained past the parsers' limits."""
     if info.update:
         raise UpdateRefused("this endpoint is read-only: SPARQL Update (and LOAD) is refused")
     if info.service:
         raise QueryRefused(
             "SERVICE (federated query) is refused: this endpoint never fetches other endpoints"
+        )
+    if info.nesting > MAX_NESTING:
+        raise QueryRefused(
+            f"the query nests groups, parentheses or brackets {info.nesting} levels deep; the "
+            f"limit is {MAX_NESTING}"
+        )
+    if info.operators > MAX_OPERATORS:
+        raise QueryRefused(
+            f"the query chains {info.operators} operators (UNION, OPTIONAL, MINUS, ! + - * / | ^ "
+            f"&); the limit is {MAX_OPERATORS}: use VALUES for long lists of alternatives"
         )

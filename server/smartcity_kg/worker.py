@@ -57,17 +57,21 @@ class Job:
     union: bool  # use the union of all graphs as the default graph
     max_rows: int
     alarm: int  # seconds after which the worker kills itself
+    # (variable, term) pairs pre-bound by Store.query (a named query's parameters)
+    substitutions: tuple[tuple[ox.Variable, ox.NamedNode | ox.Literal], ...] = ()
 
     def options(self) -> dict:
-        """Return the keyword arguments of Store.query that set this job's dataset."""
+        """Return the keyword arguments of Store.query: this job's dataset and bound terms."""
+        options = {"substitutions": dict(self.substitutions)} if self.substitutions else {}
         if self.union:
-            return {"use_default_graph_as_union": True}
+            return {**options, "use_default_graph_as_union": True}
         if self.default_graphs or self.named_graphs:
             return {
+                **options,
                 "default_graph": [ox.NamedNode(g) for g in self.default_graphs],
                 "named_graphs": [ox.NamedNode(g) for g in self.named_graphs],
             }
-        return {}  # the query's own FROM / FROM NAMED clauses decide
+        return options  # the query's own FROM / FROM NAMED clauses decide
 
 
 @dataclass(frozen=True)

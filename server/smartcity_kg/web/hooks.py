@@ -8,7 +8,7 @@ from flask import Flask, g, request
 access_log = logging.getLogger("smartcity_kg.access")
 
 EXPOSED_HEADERS = (
-    "ETag, SPARQL-Results-Truncated, SPARQL-Results-Limit, SPARQL-Results-Rows, Retry-After"
+    "ETag, Link, SPARQL-Results-Truncated, SPARQL-Results-Limit, SPARQL-Results-Rows, Retry-After"
 )
 
 

@@ -1,14 +1,18 @@
 """The named-query API: GET /queries lists the catalogue, GET /queries/<name> runs one.
 
-Running a named query binds its parameters (catalog.NamedQuery.bind), then answers exactly as
-/sparql does: the same negotiation, engine, limits, caching and truncation headers.
+Running a named query binds its parameters (catalog.NamedQuery.bind: pyoxigraph substitutions,
+and for a paged query the page that `limit` and `offset` pick), then answers exactly as /sparql
+does: the same negotiation, engine, limits, caching and truncation headers. A page carries a
+`Link` header (RFC 8288) to the next page when it came back full, and to the previous one.
 """
 
-from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request
+from urllib.parse import urlencode
+
+from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request, url_for
 
 from .. import formats
-from ..catalog import Catalog, load_catalog
-from ..engine import query_id
+from ..catalog import BoundQuery, Catalog, load_catalog
+from ..engine import QueryResult, query_id
 from ..errors import InputError, NotAcceptable
 from .negotiation import negotiate
 from .pages import render_query_page
@@ -40,7 +44,8 @@ def index():
         response = jsonify(queries=[q.to_json() for q in catalogue().values()])
     elif wanted in ("html", HTML):
         entries = [(q, formats.formats_for(q.form.kind)) for q in catalogue().values()]
-        response = current_app.make_response(render_template("queries.html", entries=entries))
+        page = render_template("queries.html", entries=entries, max_rows=engine().config.max_rows)
+        response = current_app.make_response(page)
     else:
         raise NotAcceptable(f"the list of named queries is available as {JSON} or {HTML}")
     response.vary.add("Accept")
@@ -54,9 +59,34 @@ def run(name: str):
     fmt = negotiate(query.form.kind, html=True)
     if fmt is None:
         return render_query_page(name)
-    text = query.bind(_values())
-    g.query_id = query_id(text)
-    return result_response(engine().run(text, format=fmt))
+    bound = query.bind(_values(), max_rows=engine().config.max_rows)
+    g.query_id = query_id(bound.as_text())
+    result = engine().run(bound.text, format=fmt, substitutions=bound.substitutions)
+    response = result_response(result)
+    if links := _page_links(name, bound, result):
+        response.headers["Link"] = links
+    return response
+
+
+def _page_links(name: str, bound: BoundQuery, result: QueryResult) -> str:
+    """Return the Link header value: `next` after a page that came back full (or was cut at
+    the row limit), `prev` after the first page; each with a page the server can give."""
+    if bound.limit is None:
+        return ""
+    size = min(bound.limit, result.limit)
+    links = []
+    if result.truncated or bound.full_page(result.rows):
+        links.append((bound.offset + result.rows, "next"))
+    if bound.offset > 0:
+        links.append((max(0, bound.offset - size), "prev"))
+    return ", ".join(f'<{_page_url(name, size, at)}>; rel="{rel}"' for at, rel in links)
+
+
+def _page_url(name: str, limit: int, offset: int) -> str:
+    """Return this request's URL with another page (the other parameters as they were)."""
+    args = [(k, v) for k, v in request.args.items() if k not in ("limit", "offset")]
+    query = urlencode([*args, ("limit", limit), ("offset", offset)])
+    return f"{url_for('queries.run', name=name)}?{query}"
 
 
 def _values() -> dict[str, str]:

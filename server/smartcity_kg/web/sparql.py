@@ -25,7 +25,7 @@ def endpoint():
     if query is None:
         return service_description()
     info = sparql.inspect(query)
-    sparql.check_read_only(info)
+    sparql.check_allowed(info)
     fmt = negotiate(info.kind) if info.kind else None
     g.query_id = query_id(query)
     result = engine().run(query, format=fmt, dataset=read_dataset())
