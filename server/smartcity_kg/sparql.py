@@ -43,7 +43,7 @@ class QueryForm(Enum):
 # Parsers recurse once per level of nesting and per link of a chain of operators. pyoxigraph in
 # our workers has a large stack, but a remote store does not: Oxigraph server 0.5.13 aborts (the
 # whole store goes down) on 1,000 nested `{`, 2,000 nested `(`, or 2,000 UNION, `+` or `/`
-# links (measured). Texts past these limits are refused before they reach any engine.
+# links (bench/oxigraph_limits.py). Texts past these limits are refused before any engine.
 MAX_NESTING = 128  # levels of { ( [
 MAX_OPERATORS = 500  # UNION, OPTIONAL, MINUS and operator characters (! + - * / | ^ &)
 _OPERATOR_CHARACTERS = frozenset("!+-*/|^&")
