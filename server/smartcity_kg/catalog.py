@@ -19,7 +19,7 @@ Parameters are bound, never pasted: each value becomes a typed pyoxigraph term, 
 go to `Store.query(..., substitutions=...)` (through QueryEngine.run and its worker processes),
 which binds them before evaluation rather than joining them to the result. A paged query gets
 `LIMIT n OFFSET m` appended (the reserved parameters `limit` and `offset`). For an endpoint that
-takes only text, BoundQuery.as_text binds the terms in a VALUES block opening the WHERE group.
+takes only text, BoundQuery.as_text binds the terms in VALUES blocks (remote.bind_values).
 """
 
 import re
@@ -141,10 +141,10 @@ class BoundQuery:
         return {ox.Variable(name): term for name, term in self.terms}
 
     def as_text(self) -> str:
-        """Return one text with the terms in a VALUES block opening the WHERE group.
+        """Return one text with the terms in a VALUES block opening each WHERE group.
 
-        For an endpoint that takes only text (`query --endpoint`): a VALUES block at the start
-        of the group binds the variables as early as SPARQL text can.
+        For an endpoint that takes only text (`query --endpoint`, `--store URL`): a block in the
+        query's group and in each subquery's binds the variables as the substitutions do.
         """
         return bind_values(self.text, self.substitutions) if self.terms else self.text
 
