@@ -137,12 +137,14 @@ def load_into(
     loads (ValidationFailed, nothing written); a directory records that it was.
     """
     sources = list(packaged_sources() if sources is None else sources)
+    # Read once in memory when it is needed (to validate, or to upload graph by graph).
+    loaded = load_store(sources) if validate or is_url(target) else None
     if validate:
         from .preflight import check_served_data  # pySHACL is only needed when validating
 
-        check_served_data(load_store(sources), sources)
+        check_served_data(loaded, sources)
     if is_url(target):
-        upload(target, _graphs_as_ntriples(sources), progress=progress)
+        upload(target, _graphs_as_ntriples(loaded), progress=progress)
     else:
         record = {"validated": validate, "shapes": shapes_digest() if validate else None,
                   "loaded": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -155,9 +157,8 @@ def total_bytes(sources: Iterable[GraphSource]) -> int:
     return sum(path.stat().st_size for source in sources for path in source.files)
 
 
-def _graphs_as_ntriples(sources: list[GraphSource]) -> dict[str | None, bytes]:
-    """Read the files (errors name file and line), then serialise each graph as N-Triples."""
-    store = load_store(sources)
+def _graphs_as_ntriples(store: ox.Store) -> dict[str | None, bytes]:
+    """Serialise each graph of `store` (the default graph too, if it holds any) as N-Triples."""
     graphs: dict[str | None, bytes] = {}
     if any(True for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph())):
         graphs[None] = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
