@@ -5,6 +5,7 @@ the listener must receive nothing, and the client gets a clear 4xx (or, for a FR
 graph the store does not hold, an empty result).
 """
 
+import contextlib
 import socket
 import subprocess
 import sys
@@ -45,6 +46,11 @@ SERVICE_QUERIES = [
     "PREFIX r: <{url}>\nSELECT * {{ SERVICEr:{{ ?s ?p ?o }} }}",  # no space: still SERVICE
     "PREFIX : <{url}>\nSELECT * {{ SERVICE:{{ ?s ?p ?o }} }}",
     "SELECT * {{ SERVICESILENT<{url}>{{ ?s ?p ?o }} }}",
+    # a codepoint escape in an IRI once hid the rest of the line from the tokenizer (# or ')
+    r"SELECT * WHERE {{ BIND(<http://x/\u0041#> AS ?a) SERVICE <{url}> {{ ?s ?p ?o }} }}",
+    r"SELECT * WHERE {{ BIND(<http://x/\u0041'> AS ?a) SERVICE <{url}> {{ ?s ?p ?o }} }}",
+    r"SELECT * WHERE {{ BIND(<http://x/\U00000041#> AS ?a) SERVICE <{url}> {{ ?s ?p ?o }} }}",
+    "PREFIX x: <http://x/\\u0041#>\nSELECT * {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
 ]
 
 
@@ -235,5 +241,37 @@ def test_every_service_pyoxigraph_would_call_is_seen_by_the_tokenizer(
     except (SyntaxError, OSError, RuntimeError, ValueError):
         pass
     time.sleep(0.02)  # let the listener's thread record a connection
+    if len(seen) > before:
+        assert inspect(query).service, query
+
+
+# Codepoint escapes placed where a tokenizer that does not read them would see a comment, a
+# string, an IRI or a group open: before #, ', ", <, {, in IRIs, PREFIX declarations and strings.
+ESCAPES = st.sampled_from(["\\u0041", "\\U00000041", "\\u0023", "\\u0027", "\\u0022",
+                           "\\u003C", "\\u007B", "\\u000A", "\\u", "\\u00", "\\"])  # fmt: skip
+AFTER_ESCAPE = st.sampled_from(["#", "'", '"', "<", "{", "", "x"])
+DECOYS = st.sampled_from([
+    "BIND(<http://x/{e}{a}> AS ?d)", "BIND('{e}{a}' AS ?d)", 'BIND("{e}{a}" AS ?d)',
+    "BIND(\"\"\"{e}{a}\"\"\" AS ?d)", "?s <http://x/{e}{a}> ?o .", "# {e}{a}\n",
+    "BIND(r:{e}{a} AS ?d)",
+])  # fmt: skip
+PROLOGUES = st.sampled_from(["", "PREFIX x: <http://x/{e}{a}>\n", "BASE <http://x/{e}{a}>\n",
+                             "PREFIX x{e}: <http://x/>\n"])  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(escape=ESCAPES, after=AFTER_ESCAPE, decoy=DECOYS, prologue=PROLOGUES,
+       keyword=KEYWORDS, sep=SEPARATORS)  # fmt: skip
+def test_codepoint_escapes_never_hide_a_service_pyoxigraph_would_call(
+    recorder, escape, after, decoy, prologue, keyword, sep
+):
+    """Differential, as above, with an escape placed to mislead a tokenizer before SERVICE."""
+    url, seen = recorder
+    before = len(seen)
+    head = prologue.format(e=escape, a=after) + f"PREFIX r: <{url}>\nSELECT * WHERE {{ "
+    query = f"{head}{decoy.format(e=escape, a=after)} {keyword}{sep}<{url}> {{ ?s ?p ?o }} }}"
+    with contextlib.suppress(SyntaxError, OSError, RuntimeError, ValueError):
+        list(ox.Store().query(query))
+    time.sleep(0.02)
     if len(seen) > before:
         assert inspect(query).service, query

@@ -161,3 +161,117 @@ def test_where_groups_are_the_query_pattern_and_each_subquery():
         " ?e) WHERE {",
         "{ SELECT * {",
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        r"SELECT * WHERE { BIND(<http://x/\u0041#> AS ?a) SERVICE <http://127.0.0.1:9/> {} }",
+        r"SELECT * WHERE { BIND(<http://x/\u0041'> AS ?a) SERVICE <http://127.0.0.1:9/> {} }",
+        "PREFIX x: <http://x/\\u0041#>\nSELECT * { SERVICE <http://127.0.0.1:9/> {} }",
+        # decoded before the grammar (SPARQL 1.1, 19.2), \u000A ends the comment
+        r"SELECT * WHERE { ?s ?p ?o } # \u000A SERVICE <http://127.0.0.1:9/> {}",
+    ],
+)
+def test_codepoint_escapes_do_not_hide_service(text):
+    assert inspect(text).service
+
+
+def test_codepoint_escapes_do_not_hide_nesting():
+    text = r"SELECT * WHERE { BIND(<http://x/\u0041#> AS ?a) " + "{" * 3000 + "}" * 3001
+    with pytest.raises(QueryRefused, match="3001 levels"):
+        check_allowed(inspect(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "decoded"),
+    [
+        (r"<http://x/\u0041>", "<http://x/A>"),
+        (r"'\U0001F600'", "'\U0001f600'"),
+        (r"\\u0041", r"\\u0041"),  # an escaped backslash, then plain text
+        (r"\u00G1 \u0041", r"\u00G1 A"),  # an escape that is not hex stays, with what it took
+        (r"\uD800", r"\uD800"),  # a surrogate names no character
+        ("no escapes", "no escapes"),
+    ],
+)
+def test_decode_escapes_reads_codepoints_as_sparql_1_1_does(text, decoded):
+    assert sparql.decode_escapes(text) == decoded
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "PREFIX service: <http://ex/service/> SELECT * { GRAPH service:g { ?s ?p ?o } }",
+        "PREFIX service: <http://ex/service/> SELECT * FROM service:g { ?s ?p ?o }",
+        "PREFIX service: <http://ex/service/> SELECT * FROM NAMED service:g { ?s ?p ?o }",
+    ],
+)
+def test_a_prefix_named_service_naming_a_graph_is_not_service(text):
+    assert not inspect(text).service
+
+
+def test_a_prefix_named_service_opening_a_group_is_service():
+    text = "PREFIX : <http://127.0.0.1:9/> SELECT * { ?s ?p ?o service:x { ?a ?b ?c } }"
+    assert inspect(text).service
+
+
+@pytest.mark.parametrize(
+    ("text", "form"),
+    [
+        ('VERSION "1.2" SELECT * { ?s ?p ?o }', QueryForm.SELECT),
+        ("VERSION '1.2' PREFIX ex: <http://ex/> CONSTRUCT WHERE { ?s ?p ?o }", QueryForm.CONSTRUCT),
+    ],
+)
+def test_sparql_1_2_version_declaration_is_part_of_the_prologue(text, form):
+    assert inspect(text).form is form
+
+
+def test_version_before_an_update_is_still_refused_as_an_update():
+    with pytest.raises(UpdateRefused):
+        check_allowed(inspect('VERSION "1.2" INSERT DATA { <a:b> <a:c> <a:d> }'))
+
+
+XSD = "PREFIX xsd: <http://www.w3.org/2001/XMLSchema#> "
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        XSD + "SELECT * { VALUES ?d { " + " ".join(['"2020-01-01"^^xsd:date'] * 600) + " } }",
+        "SELECT * { VALUES ?n { " + " ".join(["-1"] * 600) + " } }",
+        "SELECT * { VALUES (?n ?m) { " + " ".join(["(-1 +2)"] * 600) + " } }",
+        "SELECT * { FILTER(?n IN (" + ", ".join(["-1"] * 600) + ")) }",
+        "SELECT * { ?s ?p ?o } ORDER BY " + " ".join(["?o"] * 10) + " " + "#-" * 600,
+    ],
+)
+def test_datatypes_signs_and_values_are_not_chaining_operators(text):
+    check_allowed(inspect(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT * { FILTER(" + " - ".join(["1"] * 600) + ") }",
+        "SELECT * { ?s " + "^".join(["<a:p>"] * 600) + " ?o }",
+        "SELECT * { " + " UNION ".join(["{}"] * 600) + " }",
+    ],
+)
+def test_real_operator_chains_are_still_counted(text):
+    with pytest.raises(QueryRefused, match="chains"):
+        check_allowed(inspect(text))
+
+
+def test_shape_ignores_literal_values_and_the_iris_a_filter_compares_with():
+    flood = 'SELECT (COUNT(*) AS ?n) {{ ?a ?b ?c . ?d ?e ?f FILTER(?c != "{}" && ?a != <{}>) }}'
+    one = sparql.shape_digest(flood.format("x1", "http://ex/1"))
+    two = sparql.shape_digest(flood.format("another value", "http://ex/2"))
+    assert one == two
+    assert sparql.shape_digest("SELECT * { ?s ?p 12 }") == sparql.shape_digest(
+        "SELECT * { ?s ?p 'a'@ko }"
+    )
+
+
+def test_shape_keeps_iris_outside_filters():
+    one = sparql.shape_digest("SELECT * { ?s <http://ex/p> ?o FILTER(?o = <http://ex/a>) }")
+    two = sparql.shape_digest("SELECT * { ?s <http://ex/q> ?o FILTER(?o = <http://ex/b>) }")
+    assert one != two
