@@ -141,7 +141,7 @@ def measure_queries(folder: Path, repeat: int, cap: float, budget: float) -> dic
     not paged, the whole result).
     """
     store = load_store(file_sources(bench_files(folder)))
-    config = Config(cache_entries=0, max_rows=10**9, timeout=cap, workers=1)
+    config = Config(cache_bytes=0, max_rows=10**9, timeout=cap, workers=1)
     results = {}
     with QueryEngine(config, store=store) as engine:
         engine.start()

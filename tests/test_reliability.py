@@ -5,6 +5,7 @@ what happens after: the whole process tree after a kill and a stop, other client
 flood, and start-up refusals. bench/reliability.py measures the same at scale.
 """
 
+import itertools
 import os
 import signal
 import socket
@@ -177,21 +178,32 @@ def test_no_validate_serves_foreign_data_and_says_it_was_not_checked(sparql_serv
     assert requests.get(server.base + "/healthz").json()["conforms"] is None
 
 
-@pytest.mark.parametrize("lane", [0.5, 0])
-def test_uncached_cheap_queries_pass_a_flood_of_expensive_ones(many, lane):
+FLOODS = {  # expensive queries each unlike the last, so that the cache never answers them
+    "variable": "SELECT (COUNT(*) AS ?x{n}) {{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }}",
+    "literal": "SELECT (COUNT(*) AS ?x) {{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i FILTER(?c != 'v{n}') }}",
+}
+
+
+@pytest.mark.parametrize(
+    ("lane", "varies"), [(0.5, "variable"), (0.5, "literal"), (0, "variable")]
+)
+def test_uncached_cheap_queries_pass_a_flood_of_expensive_ones(many, lane, varies):
     """While expensive queries hold every worker, new cheap ones take the fast lane.
 
-    Without the lane (0) the cheap queries wait behind the flood, and this test shows it.
+    Without the lane (0) the cheap queries wait behind the flood, and this test shows it. A flood
+    that changes a literal per request once went on trying the lane, each a new shape.
     """
-    config = Config(timeout=2, workers=1, fast_lane=lane, cache_entries=0)
+    config = Config(timeout=2, workers=1, fast_lane=lane, cache_bytes=0)
     with QueryEngine(config, file_sources([many])) as engine:
         engine.start()
         done = threading.Event()
 
         def flood(n: int):
-            while not done.is_set():
+            for request in itertools.count():
+                if done.is_set():
+                    return
                 with pytest.raises((QueryTimeout, ServerBusy)):
-                    engine.run(f"SELECT (COUNT(*) AS ?x{n}) {{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }}")
+                    engine.run(FLOODS[varies].format(n=f"{n}_{request}"))
 
         threads = [threading.Thread(target=flood, args=(n,)) for n in range(6)]
         for thread in threads:

@@ -46,7 +46,7 @@ def test_rows_over_the_limit_are_cut_and_marked(engine):
 
 
 def test_query_past_the_time_limit_is_503(engine):
-    client = client_for(engine, cache_entries=0)
+    client = client_for(engine, cache_bytes=0)
     response = client.get("/sparql", query_string={"query": SLOW})
     assert response.status_code == 503 and "time limit" in response.text
 

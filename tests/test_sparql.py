@@ -275,3 +275,14 @@ def test_shape_keeps_iris_outside_filters():
     one = sparql.shape_digest("SELECT * { ?s <http://ex/p> ?o FILTER(?o = <http://ex/a>) }")
     two = sparql.shape_digest("SELECT * { ?s <http://ex/q> ?o FILTER(?o = <http://ex/b>) }")
     assert one != two
+
+
+def test_shape_keeping_values_tells_queries_with_other_literals_apart():
+    one = 'SELECT (STRLEN(REPLACE(?x, "", ?x)) AS ?n) { BIND("aaaa" AS ?x) } # one'
+    two = 'SELECT  (STRLEN(REPLACE(?y, "", ?y)) AS ?n) { BIND("aaaa" AS ?y) }'
+    other = 'SELECT (STRLEN(REPLACE(?x, "", ?x)) AS ?n) { BIND("a" AS ?x) }'
+    assert sparql.shape_digest(one, keep_values=True) == sparql.shape_digest(two, keep_values=True)
+    assert sparql.shape_digest(one, keep_values=True) != sparql.shape_digest(
+        other, keep_values=True
+    )
+    assert sparql.shape_digest(one) == sparql.shape_digest(other)

@@ -20,18 +20,23 @@ class Config:
     max_body_bytes: int = 1_000_000
     workers: int = 2  # query worker processes per server process
     fast_lane: float = 0.5  # seconds a query may try a spare worker when all are busy; 0: none
-    cache_entries: int = 512  # cached query responses (the data is immutable while serving)
+    # bytes of query responses kept per server process (the data is immutable while serving);
+    # a response is charged twice its body (room for its gzip copy); 0: no cache
+    cache_bytes: int = 128 << 20
     store: str = "memory"
     rate_limit: int = 0  # requests per minute per client address; 0 = no limit
     rate_limit_loopback: bool = False  # also limit 127.0.0.1 and ::1 (else they are exempt)
     trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-For is believed
+    worker_memory: int = 1 << 30  # bytes a query may newly allocate in its worker process
+    network_sandbox: bool = True  # take the network away from workers over a local store
 
     def __post_init__(self):
-        for name in ("timeout", "max_rows", "max_query_length", "max_body_bytes", "workers"):
+        for name in ("timeout", "max_rows", "max_query_length", "max_body_bytes", "workers",
+                     "worker_memory"):  # fmt: skip
             if getattr(self, name) <= 0:
                 value = getattr(self, name)
                 raise InputError(f"configuration {name} must be positive, got {value}")
-        for name in ("rate_limit", "trusted_proxies", "fast_lane"):
+        for name in ("rate_limit", "trusted_proxies", "fast_lane", "cache_bytes"):
             if getattr(self, name) < 0:
                 value = getattr(self, name)
                 raise InputError(f"configuration {name} must be 0 or more, got {value}")

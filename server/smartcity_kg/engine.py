@@ -33,7 +33,6 @@ import logging
 import os
 import queue
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from gzip import compress
@@ -43,11 +42,19 @@ import pyoxigraph as ox
 
 from . import formats, sparql
 from .config import Config
-from .errors import InputError, PayloadTooLarge, QueryTimeout, ServerBusy, WorkerCrashed
+from .errors import (
+    InputError,
+    PayloadTooLarge,
+    QueryAborted,
+    QueryOutOfMemory,
+    QueryTimeout,
+    ServerBusy,
+)
 from .formats import ResultFormat
 from .graph import GraphSource
+from .lru import Lru
 from .stores import for_queries, open_store
-from .worker import NICENESS, Job, QueryFailed, Reply, spawn_worker
+from .worker import NICENESS, Job, Limits, QueryFailed, Reply, spawn_worker
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
@@ -60,6 +67,7 @@ CACHE_MAX_BODY = 4_000_000  # bytes; larger results are not kept, so the cache s
 # slow queries from many clients cannot hold every HTTP thread (serve sizes its threads by this).
 WAITING_PER_WORKER = 16
 SLOW_SHAPES_REMEMBERED = 4096  # shapes of queries that outran the fast lane (digests, bounded)
+FAULTS_REMEMBERED = 1024  # queries that killed their worker (out of memory, an abort), by shape
 FAST_LANE_NICENESS = 5  # below the main workers' (worker.NICENESS) so that it gets a core
 
 
@@ -130,16 +138,18 @@ class QueryEngine:
         if store is None:
             store = open_store(self.config.store, sources)
         self.store = store  # a pyoxigraph Store, or one of stores.py for a directory or URL
-        self._cache = _ResultCache(self.config.cache_entries)
+        self._cache = _ResultCache(self.config.cache_bytes)
         queries = for_queries(self.store, self.config.timeout)
         timeout = self.config.timeout
-        self._pool = _Pool(queries, self.config.workers, timeout)
+        limits = Limits.for_store(self.config, self.store)  # SandboxUnavailable stops it here
+        self._pool = _Pool(queries, self.config.workers, timeout, limits=limits)
         self._fast = (
-            _Pool(queries, 1, timeout, niceness=FAST_LANE_NICENESS)
+            _Pool(queries, 1, timeout, niceness=FAST_LANE_NICENESS, limits=limits)
             if self.config.fast_lane
             else None
         )
         self._slow = _ShapeMemory(SLOW_SHAPES_REMEMBERED)
+        self._faults = Lru(FAULTS_REMEMBERED)  # _fault_key -> (error class, message)
 
     def __enter__(self):
         return self
@@ -206,6 +216,25 @@ class QueryEngine:
         return replace(result, elapsed=monotonic() - started)
 
     def _execute(self, job: Job, deadline: float) -> Reply:
+        """Run `job`, or refuse it at once if the same query killed its worker before.
+
+        A query that ran out of memory or made pyoxigraph abort would again: repeats (a client
+        retrying, a page reloaded) must not cost a worker each.
+        """
+        key = _fault_key(job)
+        if known := self._faults.get(key):
+            error_class, message = known
+            raise error_class(f"{message} (refused without running: it failed so before)")
+        try:
+            reply = self._dispatch(job, deadline)
+        except (QueryOutOfMemory, QueryAborted) as error:
+            self._faults.put(key, (type(error), error.message))
+            raise
+        if reply.error is not None and reply.error_kind == "memory":
+            self._faults.put(key, (reply.error_class, reply.error))
+        return reply
+
+    def _dispatch(self, job: Job, deadline: float) -> Reply:
         """Run `job` on an idle worker, or on the fast lane unless its shape is known slow."""
         if not self._pool.running:
             self.start()
@@ -250,58 +279,41 @@ class QueryEngine:
         )
 
 
+def _fault_key(job: Job) -> tuple:
+    """Return what decides whether a job fails as one did before: all of it but its limits."""
+    query = sparql.shape_digest(job.query, keep_values=True)  # a shape alone may be cheap
+    return (query, _binding_key(job.substitutions), job.format_name,
+            job.default_graphs, job.named_graphs, job.union)  # fmt: skip
+
+
 def _binding_key(bound: tuple) -> tuple[tuple[str, str], ...]:
     """Return substitutions as a cache key: each variable and term in SPARQL syntax, sorted."""
     return tuple(sorted((str(variable), str(term)) for variable, term in bound))
 
 
-class _ResultCache:
-    """A small LRU of results; the lock is held only for dictionary updates."""
-
-    def __init__(self, entries: int):
-        self._entries = entries
-        self._items: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key) -> QueryResult | None:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        return None
-
-    def put(self, key, result: QueryResult) -> None:
-        if self._entries <= 0 or len(result.body) > CACHE_MAX_BODY:
-            return
-        with self._lock:
-            self._items[key] = result
-            while len(self._items) > self._entries:
-                self._items.popitem(last=False)
+def _charge(result: QueryResult) -> int:
+    """Return what a cached result may hold: its body and room for its gzip copy (never larger)."""
+    return 2 * len(result.body) + 1024
 
 
-class _ShapeMemory:
+class _ResultCache(Lru):
+    """Results by request, bounded in bytes; a body over CACHE_MAX_BODY is never kept."""
+
+    def __init__(self, budget: int):
+        super().__init__(budget, weigh=_charge)
+
+    def put(self, key, result: QueryResult) -> bool:
+        return len(result.body) <= CACHE_MAX_BODY and super().put(key, result)
+
+
+class _ShapeMemory(Lru):
     """A bounded set of query shapes (digest and bound terms), the least recently seen first out.
 
     A named query's text is the same for every binding, so its terms are part of its shape.
     """
 
-    def __init__(self, entries: int):
-        self._entries = entries
-        self._items: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __contains__(self, digest) -> bool:
-        with self._lock:
-            if digest in self._items:
-                self._items.move_to_end(digest)
-                return True
-        return False
-
-    def add(self, digest) -> None:
-        with self._lock:
-            self._items[digest] = None
-            while len(self._items) > self._entries:
-                self._items.popitem(last=False)
+    def add(self, shape) -> None:
+        self.put(shape, True)
 
 
 class _NoWorker(Exception):
@@ -315,11 +327,20 @@ class _OverBudget(Exception):
 class _Pool:
     """Worker processes handed out through a queue; a request never waits holding a lock."""
 
-    def __init__(self, store: ox.Store, size: int, timeout: float, *, niceness: int = NICENESS):
+    def __init__(
+        self,
+        store: ox.Store,
+        size: int,
+        timeout: float,
+        *,
+        niceness: int = NICENESS,
+        limits: Limits,
+    ):
         self._store = store
         self._size = size
         self._timeout = timeout  # the time limit, for messages
         self._niceness = niceness
+        self._limits = limits
         # queue.Queue, not SimpleQueue: with 16 threads waiting, SimpleQueue.get(timeout=2) was
         # measured returning after 4 s (a waiter that loses a race waits again in full).
         self._idle: queue.Queue = queue.Queue()
@@ -335,8 +356,14 @@ class _Pool:
                 return
             self._forget_inherited()
             self._owner = os.getpid()
-            for _ in range(self._size):
-                self._add()
+            try:
+                for _ in range(self._size):
+                    self._add()
+            except BaseException:  # SandboxUnavailable: no worker may run; the next try starts anew
+                for worker in list(self._workers.values()):
+                    worker.kill()
+                self._forget_inherited()
+                raise
 
     def close(self) -> None:
         with self._lock:
@@ -384,11 +411,8 @@ class _Pool:
                 )
             reply = worker.receive()
         except (EOFError, OSError):
-            status = self._replace(worker)
-            raise WorkerCrashed(
-                f"the query worker process died while running the query ({status}); "
-                "it has been replaced, and the query may be retried"
-            ) from None
+            how = self._replace(worker)
+            raise worker.death(how, self._limits) from None  # its stderr tells why
         self._idle.put(worker)
         return reply
 
@@ -439,7 +463,7 @@ class _Pool:
         return worker.kill()  # the successor is ready; reaping may wait for a large heap
 
     def _add(self) -> None:
-        worker = spawn_worker(self._store, niceness=self._niceness)
+        worker = spawn_worker(self._store, niceness=self._niceness, limits=self._limits)
         self._workers[worker.pid] = worker
         self._idle.put(worker)
 

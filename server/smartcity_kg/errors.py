@@ -104,8 +104,52 @@ class WorkerCrashed(SmartcityKgError):
     exit_code = 1
 
 
+class QueryAborted(WorkerCrashed):
+    """A query that made the query engine abort; it would again, so a repeat is refused."""
+
+
+class QueryOutOfMemory(SmartcityKgError):
+    """A query stopped because it needed more memory than a query may use (like the time limit)."""
+
+    http_status = 503
+    exit_code = 1
+
+
+class SandboxUnavailable(SmartcityKgError):
+    """Query workers cannot be confined here (no seccomp filter, no memory limit): none start."""
+
+    http_status = 500
+    exit_code = 1
+
+
 class ValidationFailed(SmartcityKgError):
     """Data that parses but does not conform to the shapes."""
 
     http_status = 422
     exit_code = 1
+
+
+class DoctypeRefused(DataSyntaxError):
+    """An RDF/XML file with a DOCTYPE: the parser expands its entities without any bound."""
+
+    def __init__(self, path: str, line: int | None):
+        super().__init__(
+            path,
+            line,
+            "RDF/XML with a DOCTYPE is refused: its entity declarations (<!ENTITY) could expand "
+            "without bound (billion laughs); write the entities out in full and remove the DOCTYPE",
+        )
+
+
+class StoreBusy(SmartcityKgError):
+    """A load into a directory store while another load into it runs (it holds DIR.lock)."""
+
+    http_status = 503
+    exit_code = 1
+
+
+class StoreUnreadable(StoreUnavailable):
+    """An on-disk store whose files are damaged, truncated or changed since `load --into`."""
+
+    http_status = 503
+    exit_code = 2

@@ -142,12 +142,13 @@ def _decode_escape(match: re.Match) -> str:
     return escape
 
 
-def shape_digest(text: str) -> bytes:
+def shape_digest(text: str, *, keep_values: bool = False) -> bytes:
     """Return a digest of a query's tokens with variables numbered and values blanked.
 
     Texts that differ only in comments, spacing, variable names, literal values or the IRIs a
     FILTER compares with evaluate alike, so the engine's fast lane can tell from one that outran
     it that the others will too: a flood that changes one literal per request is one shape.
+    `keep_values` keeps literals and IRIs: texts alike then are the same query, written apart.
     """
     numbers: dict[str, int] = {}
     digest = hashlib.blake2b(digest_size=16)
@@ -157,6 +158,8 @@ def shape_digest(text: str) -> bytes:
         text_ = token.text
         if token.kind == "var":
             text_ = f"?{numbers.setdefault(text_[1:], len(numbers))}"
+        elif keep_values:
+            pass
         elif token.kind == "langtag":  # part of the literal before it
             continue
         elif token.kind in ("string", "number") or token.keyword in ("TRUE", "FALSE"):
