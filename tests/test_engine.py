@@ -331,3 +331,10 @@ def test_the_cache_tells_bindings_apart(engine):
     assert again.cached and values(again) == ["one"]
     unbound = engine.run(BY_SUBJECT)
     assert not unbound.cached and values(unbound) == ["one", "two"]
+
+
+def test_relative_iris_in_a_query_resolve_against_the_base_iri(engine):
+    result = engine.run("SELECT ?x { BIND(<institution/kaia> AS ?x) }")
+    assert values(result, "x") == [engine.config.base_iri + "institution/kaia"]
+    own = engine.run("BASE <http://ex/> SELECT ?o { <a> ?p ?o }")
+    assert values(own) == ["one"]

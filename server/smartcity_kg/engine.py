@@ -210,6 +210,7 @@ class QueryEngine:
             max_rows=self.config.max_rows,
             alarm=int(self.config.timeout) + 3,
             substitutions=bound,
+            base_iri=self.config.base_iri,
         )
         result = self._result(self._execute(job, monotonic() + self.config.timeout))
         self._cache.put(key, result)

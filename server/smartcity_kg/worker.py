@@ -129,10 +129,13 @@ class Job:
     alarm: int  # seconds after which the worker kills itself
     # (variable, term) pairs pre-bound by Store.query (a named query's parameters)
     substitutions: tuple[tuple[ox.Variable, ox.NamedNode | ox.Literal], ...] = ()
+    base_iri: str | None = None  # what a relative IRI in the query (`<x>`) resolves against
 
     def options(self) -> dict:
         """Return the keyword arguments of Store.query: this job's dataset and bound terms."""
         options = {"substitutions": dict(self.substitutions)} if self.substitutions else {}
+        if self.base_iri:
+            options["base_iri"] = self.base_iri
         if self.union:
             return {**options, "use_default_graph_as_union": True}
         if self.default_graphs or self.named_graphs:
