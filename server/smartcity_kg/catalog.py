@@ -43,6 +43,9 @@ PARAM_TYPES = ("iri", "string", "integer", "date", "boolean", "lang")
 # `format` picks the result format on the web; `limit` and `offset` pick a page of a paged query
 RESERVED_PARAMS = frozenset({"format", "limit", "offset"})
 MAX_OFFSET = 2**63 - 1  # pyoxigraph parses OFFSET as a 64-bit count
+# characters a parameter value may have: ample for an IRI or a search text, and a bound on what
+# a URL can make the server parse, bind and echo in its messages
+MAX_PARAM_LENGTH = 2_000
 HEADER_KEYS = ("title", "description", "param", "page")
 
 _HEADER_LINE = re.compile(r"#\+\s*(?P<key>[A-Za-z_-]+)\s*:\s*(?P<value>.*?)\s*$")
@@ -177,6 +180,7 @@ class NamedQuery:
         InputError naming the parameter.
         """
         values = {k: v for k, v in (values or {}).items() if v != ""}
+        self._check_lengths(values)
         limit, offset = self._page(values.pop("limit", None), values.pop("offset", None), max_rows)
         known = {p.name for p in self.params}
         if unknown := sorted(set(values) - known):
@@ -191,6 +195,15 @@ class NamedQuery:
         )
         text = self.text if limit is None else page_clause(self.text, limit, offset)
         return BoundQuery(self.name, text, terms, limit, offset)
+
+    def _check_lengths(self, values: Mapping[str, str]) -> None:
+        """Refuse a value over MAX_PARAM_LENGTH characters, naming its parameter."""
+        for name, value in values.items():
+            if len(value) > MAX_PARAM_LENGTH:
+                raise InputError(
+                    f"parameter {name[:100]!r} of query {self.name!r} is {len(value):,} "
+                    f"characters long; the limit is {MAX_PARAM_LENGTH:,}"
+                )
 
     def _page(self, limit: str | None, offset: str | None, max_rows: int) -> tuple:
         """Return the (limit, offset) asked for, checked; (None, 0) for a query not paged."""

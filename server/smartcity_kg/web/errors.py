@@ -31,11 +31,12 @@ def render_http_error(error: HTTPException):
 
 
 def message_response(status: int, message: str) -> Response:
-    """Return `message` as JSON if the client prefers it, else as plain text."""
+    """Return `message` as JSON if the client prefers it, else as plain text (Vary: Accept)."""
     preferred = request.accept_mimetypes.best_match(["text/plain", "application/json"])
     if preferred == "application/json":
         response = jsonify(error={"status": status, "message": message})
     else:
         response = Response(message + "\n", content_type="text/plain; charset=utf-8")
     response.status_code = status
+    response.vary.add("Accept")  # a 404 may be cached, and the same URL answers JSON or text
     return response

@@ -8,6 +8,7 @@ on Accept, so each has one stable URL to link, cache and cite. Hash IRIs (`def#T
 """
 
 import hashlib
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -31,6 +32,7 @@ bp = Blueprint("linked_data", __name__)
 
 HTML_EXTENSION = "html"
 LANG_COOKIE = "lang"
+LINK_SCHEMES = ("http", "https")
 
 
 def publication() -> Publication:
@@ -119,6 +121,20 @@ def html_document(iri: str):
     return response
 
 
+@bp.app_template_test("linkable")
+def is_linkable(href: str | None) -> bool:
+    """Return whether `href` may be a link: a path on this server, or an http(s) URL.
+
+    Foreign data can hold an IRI of any scheme; as an href, `javascript:` would run and
+    `data:` would show its author's page on a click, so such IRIs are shown as text.
+    """
+    try:
+        scheme = urlsplit(href or "").scheme.lower()
+    except ValueError:
+        return False
+    return scheme in LINK_SCHEMES or (not scheme and (href or "").startswith("/"))
+
+
 def reader_language() -> str:
     """Pick the page language: ?lang=, then the switch's cookie, then Accept-Language."""
     for candidate in (request.args.get("lang"), request.cookies.get(LANG_COOKIE)):
@@ -166,4 +182,6 @@ def not_found(error: NotFound):
         nearby=[(d, local_path(d)) for d in nearby],
         lang=reader_language(),
     )
-    return page, 404
+    response = make_response(page, 404)
+    response.vary.add("Accept")  # the same URL answers plain text to other clients
+    return response

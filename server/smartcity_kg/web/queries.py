@@ -58,7 +58,9 @@ def run(name: str):
     query = catalogue().get_query(name)
     fmt = negotiate(query.form.kind, html=True)
     if fmt is None:
-        return render_query_page(name)
+        response = current_app.make_response(render_query_page(name))
+        response.vary.add("Accept")  # the same URL answers JSON, cached as public
+        return response
     bound = query.bind(_values(), max_rows=engine().config.max_rows)
     g.query_id = query_id(bound.as_text())
     result = engine().run(bound.text, format=fmt, substitutions=bound.substitutions)

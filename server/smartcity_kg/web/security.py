@@ -60,7 +60,7 @@ def _limit_rate() -> None:
     """Answer 429 with Retry-After once a client has spent its requests for the minute."""
     config = current_app.config["SMARTCITY_KG"]
     client = request.remote_addr or "unknown"
-    if request.path in UNLIMITED_PATHS or (is_loopback(client) and not config.rate_limit_loopback):
+    if request.path in UNLIMITED_PATHS or (from_loopback() and not config.rate_limit_loopback):
         return
     wait = current_app.extensions["smartcity_kg.rate_limiter"].take(client)
     if wait:
@@ -68,6 +68,17 @@ def _limit_rate() -> None:
             f"rate limit: {config.rate_limit} requests a minute per client; try again in {wait} s",
             retry_after=wait,
         )
+
+
+def from_loopback() -> bool:
+    """Return whether the TCP peer and the client the limit counts are both on this host.
+
+    The peer is the address the server saw (ProxyFix keeps it aside): X-Forwarded-For alone,
+    which anyone reaching the app directly can write, never claims the exemption. Behind a
+    proxy on this host the peer is always loopback, so the forwarded client must be too.
+    """
+    peer = request.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR")
+    return is_loopback(peer or request.remote_addr or "") and is_loopback(request.remote_addr or "")
 
 
 def is_loopback(address: str) -> bool:

@@ -96,8 +96,11 @@ def named_graphs(store: ox.Store) -> list[str]:
 
 
 def describe_service(endpoint: str, graphs: list[str]) -> list[ox.Triple]:
-    """Return the SPARQL 1.1 Service Description of this read-only, non-federating endpoint."""
-    service, dataset, default = ox.BlankNode(), ox.BlankNode(), ox.BlankNode()
+    """Return the SPARQL 1.1 Service Description of this read-only, non-federating endpoint.
+
+    Blank nodes are named, not random, so every answer (GET or HEAD) has the same bytes.
+    """
+    service, dataset, default = map(ox.BlankNode, ("service", "dataset", "default"))
     triples = [
         _t(service, RDF_TYPE, _sd("Service")),
         _t(service, _sd("endpoint"), ox.NamedNode(endpoint)),
@@ -109,8 +112,8 @@ def describe_service(endpoint: str, graphs: list[str]) -> list[ox.Triple]:
         _t(default, RDF_TYPE, _sd("Graph")),
     ]
     triples += [_t(service, _sd("resultFormat"), ox.NamedNode(f.iri)) for f in FORMATS]
-    for iri in graphs:
-        named = ox.BlankNode()
+    for number, iri in enumerate(graphs, start=1):
+        named = ox.BlankNode(f"graph{number}")
         triples += [
             _t(dataset, _sd("namedGraph"), named),
             _t(named, RDF_TYPE, _sd("NamedGraph")),

@@ -1,11 +1,14 @@
 """The /sparql endpoint: the SPARQL 1.1 Protocol's query operation, read-only."""
 
+import io
+
 from flask import Blueprint, Response, current_app, g, request
 
 from .. import sparql
 from ..engine import Dataset, QueryEngine, QueryResult, query_id
 from ..errors import InputError, PayloadTooLarge, UnsupportedMediaType
 from ..sparql import UpdateRefused
+from .hooks import check_utf8_parameters
 from .negotiation import negotiate
 from .service import service_description
 
@@ -16,6 +19,7 @@ QUERY = "application/sparql-query"
 UPDATE = "application/sparql-update"
 CACHE_CONTROL = "public, max-age=300"
 GZIP_MIN_BYTES = 1024
+READS = ("GET", "HEAD")  # HEAD answers as GET does, without the body
 
 
 @bp.route("/sparql", methods=["GET", "POST"])
@@ -36,11 +40,40 @@ def engine() -> QueryEngine:
     return current_app.extensions["smartcity_kg.engine"]
 
 
+@bp.before_request
+def check_body() -> None:
+    """Hold a POST body to the byte limit however it is framed, and a form to UTF-8.
+
+    Werkzeug stops reading a chunked body (no Content-Length) at the limit without an error,
+    so what followed the cut would be silently dropped; the body is read here instead.
+    """
+    if request.method != "POST":
+        return
+    limit = current_app.config["SMARTCITY_KG"].max_body_bytes
+    if (request.content_length or 0) > limit:
+        raise PayloadTooLarge(f"request body over the {limit} byte limit")
+    if request.content_length is None and request.environ.get("wsgi.input_terminated"):
+        _buffer_streamed_body(limit)  # the server ends the stream: safe to read to its end
+    if request.mimetype == FORM:
+        check_utf8_parameters(request.get_data(), "form")
+
+
+def _buffer_streamed_body(limit: int) -> None:
+    """Read a body sent without Content-Length, refusing one over `limit` bytes."""
+    stream, chunks, size = request.environ["wsgi.input"], [], 0
+    while size <= limit and (chunk := stream.read(min(65536, limit + 1 - size))):
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise PayloadTooLarge(f"request body over the {limit} byte limit (sent chunked)")
+    request.environ["wsgi.input"] = io.BytesIO(b"".join(chunks))
+
+
 def read_query() -> str | None:
     """Return the one query of the request, refusing updates and malformed requests."""
     if "update" in request.values:
         raise UpdateRefused("this endpoint is read-only: the update operation is refused")
-    if request.method == "GET":
+    if request.method in READS:
         queries = request.args.getlist("query")
         if not queries and not _dataset_params():
             return None
@@ -56,9 +89,6 @@ def read_query() -> str | None:
 
 def _posted_queries() -> list[str]:
     """Return the queries in a POST body, by its media type (the Protocol allows two)."""
-    limit = current_app.config["SMARTCITY_KG"].max_body_bytes
-    if (request.content_length or 0) > limit:
-        raise PayloadTooLarge(f"request body over the {limit} byte limit")
     if request.mimetype == FORM:
         return request.form.getlist("query")
     if request.mimetype == QUERY:
@@ -98,7 +128,7 @@ def result_response(result: QueryResult) -> Response:
     g.flags = ["truncated"] * result.truncated + ["cached"] * result.cached
     gzip = len(result.body) >= GZIP_MIN_BYTES and request.accept_encodings["gzip"] > 0
     etag = result.etag + ("-gz" if gzip else "")
-    if request.method == "GET" and request.if_none_match.contains_weak(etag):
+    if request.method in READS and request.if_none_match.contains_weak(etag):
         response = Response(status=304)
     else:
         response = Response(result.gzipped if gzip else result.body)

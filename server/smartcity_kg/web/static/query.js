@@ -184,13 +184,17 @@
   }
 
   function iriLink(iri) {
-    return el("a", { href: localHref(iri), title: iri }, shortName(iri));
+    const href = localHref(iri);
+    if (href === null) return el("span", { class: "iri", title: iri }, shortName(iri));
+    return el("a", { href: href, title: iri }, shortName(iri));
   }
 
   // An IRI under the dataset's base is served by this server: map the base onto our root.
+  // Any other IRI is a link only if it is http(s): a result can hold `javascript:` or `data:`
+  // IRIs, which as links would run or show someone else's content on a click (null: text).
   function localHref(iri) {
     if (iri.startsWith(data.baseIri)) return data.root + iri.slice(data.baseIri.length);
-    return iri;
+    return /^https?:/i.test(iri) ? iri : null;
   }
 
   function shortName(iri) {
@@ -207,7 +211,8 @@
     const iri = /<([^<>"{}|^`\\\s]+)>/g;
     let last = 0;
     for (const match of turtle.matchAll(iri)) {
-      pre.append(turtle.slice(last, match.index), "<", el("a", { href: localHref(match[1]) }, match[1]), ">");
+      const href = localHref(match[1]);
+      pre.append(turtle.slice(last, match.index), "<", href === null ? match[1] : el("a", { href: href }, match[1]), ">");
       last = match.index + match[0].length;
     }
     pre.append(turtle.slice(last));
