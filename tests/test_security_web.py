@@ -227,6 +227,23 @@ def test_resource_page_shows_unsafe_iris_as_text(evil_client):
     assert "javascript:alert(2)" in response.text  # the incoming link's subject
 
 
+FOREIGN_VOCABULARY_TTL = """<https://w3id.org/smartcity-kr/institution/odd> a <urn:x:Thing> ;
+    <vbscript:msgbox> "a value" .
+"""
+
+
+def test_foreign_terms_without_slash_or_hash_do_not_break_pages(stores, tmp_path):
+    """A predicate `<vbscript:msgbox>` once made every resource page and the VoID 500."""
+    path = tmp_path / "odd.ttl"
+    path.write_text(FOREIGN_VOCABULARY_TTL)
+    with stores.of_files([path]).engine(workers=1, timeout=5) as engine:
+        client = create_app(engine.config, engine=engine).test_client()
+        assert client.get("/institution/odd.html").status_code == 200
+        void = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
+        assert void.status_code == 200
+        assert "<vbscript:>" in void.text and "<urn:x:>" in void.text
+
+
 UNSAFE_SELECT = (
     "SELECT ?x WHERE { VALUES ?x { <javascript:alert(1)> <data:text/html;base64,PHNjcmlwdD4=>"
     " <vbscript:msgbox> <https://example.org/ok> } }"

@@ -200,8 +200,14 @@ def format_title(fmt) -> str:
 
 
 def namespace(iri: str) -> str:
-    """Return the namespace of a term: its IRI up to the last '#' or '/'."""
+    """Return the namespace of a term: its IRI up to the last '#' or '/' (or ':' in `urn:x:y`).
+
+    Every IRI has a scheme, so the namespace is never empty: foreign data naming a term
+    `<vbscript:x>` gets `vbscript:`, not a page that fails.
+    """
     cut = max(iri.rfind("#"), iri.rfind("/"))
+    if cut < 0:
+        cut = iri.rfind(":")
     return iri[: cut + 1]
 
 
