@@ -5,6 +5,7 @@ FROM sees the ontology, the data and the shapes together.
 """
 
 import io
+import re
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,11 +14,15 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .config import BASE_IRI
-from .errors import DataSyntaxError, InputError
+from .errors import DataSyntaxError, DoctypeRefused, InputError
 from .paths import turtle_files
 from .progress import CountingReader
 
 GRAPH_NAMES = ("ontology", "data", "shapes")
+# pyoxigraph's RDF/XML parser reads the entities of a DOCTYPE wherever one appears (inside the
+# root element too, in any letter case) and expands them without bound: 762 bytes of nested
+# entities ask for 4.8 GB. No DOCTYPE may reach it, so none is read.
+DOCTYPE = re.compile(rb"<!doctype", re.IGNORECASE)
 
 
 def graph_iri(name: str, base_iri: str = BASE_IRI) -> str:
@@ -53,13 +58,57 @@ def load_file(store: ox.Store, path: Path, graph: str, progress=None) -> None:
     `progress`, if given, is called with the size of each chunk read (for a progress bar).
     """
     fmt = rdf_format_for(path)
-    with reading_errors(path):
-        if progress is None:
-            store.load(path=str(path), format=fmt, to_graph=ox.NamedNode(graph))
-        else:
-            with path.open("rb") as raw:
-                reader = io.BufferedReader(CountingReader(raw, progress), 1 << 20)
-                store.load(input=reader, format=fmt, to_graph=ox.NamedNode(graph))
+    with reading_errors(path), rdf_input(path, fmt, progress) as reader:
+        store.load(input=reader, format=fmt, to_graph=ox.NamedNode(graph))
+
+
+@contextmanager
+def rdf_input(path: Path, fmt: ox.RdfFormat, progress=None):
+    """Open `path` for pyoxigraph's parser (every file read goes through here).
+
+    RDF/XML passes through a DoctypeGuard on its way, so the parser never sees a DOCTYPE.
+    Call inside `reading_errors(path)`.
+    """
+    with path.open("rb") as raw:
+        reader = CountingReader(raw, progress)
+        if fmt == ox.RdfFormat.RDF_XML:
+            reader = DoctypeGuard(reader, path)
+        yield io.BufferedReader(reader, 1 << 20)
+
+
+class DoctypeGuard(io.RawIOBase):
+    """A raw reader that raises DoctypeRefused before passing on the bytes of a DOCTYPE.
+
+    It checks each chunk as the parser reads it: one pass over the file, a few bytes kept
+    between chunks, so a file of any size costs no extra reading or memory.
+    """
+
+    KEEP = len(DOCTYPE.pattern) - 1  # a DOCTYPE cut by a chunk boundary is found in the next
+
+    def __init__(self, raw, path: Path):
+        self._raw = raw
+        self._path = path
+        self._tail = b""
+        self._line = 1  # the line the kept tail starts on
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = self._raw.readinto(buffer)
+        if count:
+            self._check(bytes(memoryview(buffer)[:count]))
+        return count
+
+    def _check(self, chunk: bytes) -> None:
+        window = self._tail + chunk
+        found = DOCTYPE.search(window)
+        if found:
+            line = self._line + window.count(b"\n", 0, found.start())
+            raise DoctypeRefused(str(self._path), line)
+        cut = max(0, len(window) - self.KEEP)
+        self._line += window.count(b"\n", 0, cut)
+        self._tail = window[cut:]
 
 
 @contextmanager
