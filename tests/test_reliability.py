@@ -184,9 +184,7 @@ FLOODS = {  # expensive queries each unlike the last, so that the cache never an
 }
 
 
-@pytest.mark.parametrize(
-    ("lane", "varies"), [(0.5, "variable"), (0.5, "literal"), (0, "variable")]
-)
+@pytest.mark.parametrize(("lane", "varies"), [(0.5, "variable"), (0.5, "literal"), (0, "variable")])
 def test_uncached_cheap_queries_pass_a_flood_of_expensive_ones(many, lane, varies):
     """While expensive queries hold every worker, new cheap ones take the fast lane.
 
