@@ -114,7 +114,8 @@ def test_a_store_damaged_while_served_answers_503_and_never_hangs(packaged_dir, 
         for table in store.glob("*.sst"):
             overwrite_middle(table)
         # first: its VoID statistics are aggregates, which pyoxigraph would evaluate forever
-        for path in ("/institution/kaia.ttl", "/healthz", "/downloads", "/coverage"):
+        everything = "/sparql?query=SELECT%20*%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D"  # in a worker
+        for path in ("/institution/kaia.ttl", "/healthz", "/downloads", "/coverage", everything):
             answer = answer_within(client, path, seconds=30)
             assert answer.status_code == 503, (path, answer.text[:500])
             assert answer.text.startswith(DAMAGED)

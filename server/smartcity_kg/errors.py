@@ -153,3 +153,11 @@ class StoreUnreadable(StoreUnavailable):
 
     http_status = 503
     exit_code = 2
+
+    @classmethod
+    def damaged(cls) -> "StoreUnreadable":
+        """Return the error a client sees: what happened and who can mend it, not where."""
+        return cls(
+            "the store cannot be read: its files are damaged; the server's operator must load "
+            "it again ('smartcity-kg load --into DIR --replace') and restart the server"
+        )

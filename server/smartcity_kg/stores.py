@@ -135,10 +135,7 @@ class ReadOnlyStore:
         if error is not None and self._damage is None:
             self._damage = one_line(str(error))
             log.error("%s: the store cannot be read: %s", self.path, self._damage)
-        return StoreUnreadable(
-            "the store cannot be read: its files are damaged; the server's operator must load "
-            "it again ('smartcity-kg load --into DIR --replace') and restart the server"
-        )
+        return StoreUnreadable.damaged()
 
     def _call(self, method: str, *args, verify: bool = False, **options):
         if self._damage is not None:

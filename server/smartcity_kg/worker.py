@@ -40,6 +40,7 @@ from .errors import (
     SandboxUnavailable,
     SmartcityKgError,
     StoreUnavailable,
+    StoreUnreadable,
     WorkerCrashed,
     one_line,
 )
@@ -59,7 +60,7 @@ class QueryFailed(SmartcityKgError):
 
 ERROR_CLASSES = {"syntax": QuerySyntaxError, "format": NotAcceptable, "failed": QueryFailed,
                  "timeout": QueryTimeout, "unavailable": StoreUnavailable,
-                 "memory": QueryOutOfMemory}  # fmt: skip
+                 "memory": QueryOutOfMemory, "unreadable": StoreUnreadable}  # fmt: skip
 
 QUERY_STACK_BYTES = 1 << 30  # virtual; a query of max_query_length characters fits
 START_TIMEOUT = 30.0  # seconds a new worker may take to confine itself and say so
@@ -180,10 +181,20 @@ def answer(store: ox.Store, job: Job, *, memory: int | None = None) -> Reply:
         return Reply(error=error.message, error_kind="format")
     except QueryTimeout as error:  # a remote store's own time limit
         return Reply(error=error.message, error_kind="timeout")
+    except StoreUnreadable as error:
+        return Reply(error=error.message, error_kind="unreadable")
     except StoreUnavailable as error:
         return Reply(error=error.message, error_kind="unavailable")
     except Exception as error:  # the process boundary: whatever the engine raised, say so
+        if _is_storage_error(error):  # the log has the details, the client a clear 503
+            log.error("the store cannot be read: %s", one_line(str(error)))
+            return Reply(error=StoreUnreadable.damaged().message, error_kind="unreadable")
         return Reply(error=f"the query failed: {error}", error_kind="failed")
+
+
+def _is_storage_error(error: Exception) -> bool:
+    """Return True for pyoxigraph's reports of a storage failure (RocksDB's are RuntimeErrors)."""
+    return isinstance(error, OSError) or str(error).startswith(("Corruption", "IO error"))
 
 
 def _syntax_message(detail: str) -> str:
