@@ -505,6 +505,23 @@ def test_malformed_answer_is_store_unavailable_naming_the_url(fake_store, answer
     assert store.url in caught.value.message
 
 
+LAUGHS = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">'
+    + b"".join(b'<!ENTITY %c "%s">' % (98 + i, (b"&%c;" % (97 + i)) * 10) for i in range(5))
+    + b']>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    b'<rdf:Description rdf:about="http://ex/s"><rdf:value>&f;</rdf:value></rdf:Description>'
+    b"</rdf:RDF>"
+)
+
+
+def test_a_hostile_store_answering_rdf_xml_with_entities_is_refused_unread(fake_store):
+    """Nested entities (here a mild 1 MB; ten levels ask for 10 GB) are never parsed."""
+    store = RemoteStore(fake_store((200, "application/rdf+xml", LAUGHS)).url, timeout=5)
+    with pytest.raises(StoreUnavailable, match="DOCTYPE, refused unread") as caught:
+        list(store.query("CONSTRUCT WHERE { ?s ?p ?o }"))
+    assert store.url in caught.value.message
+
+
 NOT_SOLUTIONS = ["html", "garbage as JSON results", "JSON that is not results", "an empty body",
                  "a boolean to a SELECT", "triples to a SELECT", "garbage as N-Triples",
                  "not HTTP at all"]  # fmt: skip

@@ -28,6 +28,7 @@ from .errors import (
     UnsupportedMediaType,
 )
 from .formats import ResultFormat, ResultKind
+from .graph import check_no_doctype
 
 TABLE = "table"
 _NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -129,6 +130,7 @@ def render_table(answer: Answer) -> str:
         rows = [[show_term(term) for term in solution] for solution in parsed]
     else:
         header = ["subject", "predicate", "object"]
+        check_no_doctype(answer.body, answer.format.oxigraph, "the endpoint's answer")
         quads = ox.parse(answer.body, format=answer.format.oxigraph)
         rows = [[show_term(q.subject), show_term(q.predicate), show_term(q.object)] for q in quads]
     return _aligned([header, *rows]) + f"({len(rows)} {'row' if len(rows) == 1 else 'rows'})\n"

@@ -25,6 +25,12 @@ GRAPH_NAMES = ("ontology", "data", "shapes")
 DOCTYPE = re.compile(rb"<!doctype", re.IGNORECASE)
 
 
+def check_no_doctype(body: bytes, fmt: ox.RdfFormat | None, where: str) -> None:
+    """Raise DoctypeRefused if `body` is RDF/XML with a DOCTYPE (a whole answer, not a file)."""
+    if fmt == ox.RdfFormat.RDF_XML and (found := DOCTYPE.search(body)):
+        raise DoctypeRefused(where, body.count(b"\n", 0, found.start()) + 1)
+
+
 def graph_iri(name: str, base_iri: str = BASE_IRI) -> str:
     """Return the IRI of the named graph that holds one packaged folder."""
     return f"{base_iri}graph/{name}"

@@ -31,7 +31,8 @@ from collections.abc import Callable, Iterator
 import pyoxigraph as ox
 
 from . import __version__, sparql
-from .errors import InputError, QueryTimeout, StoreUnavailable, one_line
+from .errors import DoctypeRefused, InputError, QueryTimeout, StoreUnavailable, one_line
+from .graph import check_no_doctype
 from .progress import CountingReader
 
 ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9"
@@ -113,7 +114,10 @@ class RemoteStore:
             if results_format is not None:
                 result = _checked_results(body, results_format)
             else:
+                check_no_doctype(body, rdf_format, self.url)  # a hostile store's billion laughs
                 result = [quad.triple for quad in ox.parse(body, format=rdf_format)]
+        except DoctypeRefused:
+            raise self._malformed("RDF/XML with a DOCTYPE, refused unread") from None
         except (SyntaxError, ValueError) as error:
             raise self._malformed(f"{media_type} that does not parse ({error})") from None
         if not isinstance(result, wanted):
