@@ -7,6 +7,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from smartcity_kg.graph import GraphSource, load_store
 from smartcity_kg.paths import turtle_files
 
 SCRIPT = Path(sys.executable).with_name("smartcity-kg")
@@ -89,3 +90,20 @@ def test_control_characters_a_parser_echoes_are_escaped_on_stderr(tmp_path):
     assert result.stderr.count("\n") == 1
     assert "\x00" not in result.stderr
     assert "\\x00" in result.stderr
+
+
+RELATIVE = """<> <http://www.w3.org/2000/01/rdf-schema#label> "this file" .
+<#part> <http://www.w3.org/2000/01/rdf-schema#seeAlso> <other.ttl> .
+"""
+
+
+def test_relative_iris_in_a_file_resolve_against_the_file(tmp_path):
+    """`<>` once stopped validate and serve --data: "No scheme found in an absolute IRI"."""
+    path = tmp_path / "relative.ttl"
+    path.write_text(RELATIVE)
+    done = run_validate(str(path))
+    assert done.returncode == 0, done.stderr
+    store = load_store([GraphSource("urn:g", (path,))])
+    subjects = {q.subject.value for q in store}
+    assert subjects == {path.as_uri(), path.as_uri() + "#part"}
+    assert tmp_path.joinpath("other.ttl").as_uri() in {q.object.value for q in store}

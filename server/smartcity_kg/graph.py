@@ -65,7 +65,12 @@ def load_file(store: ox.Store, path: Path, graph: str, progress=None) -> None:
     """
     fmt = rdf_format_for(path)
     with reading_errors(path), rdf_input(path, fmt, progress) as reader:
-        store.load(input=reader, format=fmt, to_graph=ox.NamedNode(graph))
+        store.load(input=reader, format=fmt, to_graph=ox.NamedNode(graph), base_iri=base_of(path))
+
+
+def base_of(path: Path) -> str:
+    """Return what relative IRIs in a file (`<>`, `<#x>`) resolve against: the file's own IRI."""
+    return Path(path).resolve().as_uri()
 
 
 @contextmanager

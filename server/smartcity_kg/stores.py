@@ -27,6 +27,7 @@ from . import store_files
 from .errors import InputError, StoreUnreadable, one_line
 from .graph import (
     GraphSource,
+    base_of,
     load_store,
     packaged_sources,
     rdf_format_for,
@@ -312,4 +313,6 @@ def _load_directory(
 def _bulk_load(store: ox.Store, path: Path, graph: str, progress: Progress | None) -> None:
     fmt = rdf_format_for(path)
     with reading_errors(path), rdf_input(path, fmt, progress) as reader:
-        store.bulk_load(input=reader, format=fmt, to_graph=ox.NamedNode(graph))
+        store.bulk_load(
+            input=reader, format=fmt, to_graph=ox.NamedNode(graph), base_iri=base_of(path)
+        )
