@@ -12,6 +12,8 @@ import pyoxigraph as ox
 import pytest
 
 from smartcity_kg import sparql
+from smartcity_kg.config import Config
+from smartcity_kg.engine import QueryEngine
 from smartcity_kg.errors import QueryRefused
 from smartcity_kg.sparql import QueryForm, UpdateRefused
 
@@ -123,3 +125,111 @@ def test_every_update_is_refused_as_an_update_or_by_the_query_parser(query):
         assert info.form is None
         with pytest.raises(SyntaxError):
             ox.Store().query(text)
+
+
+# --- evaluation: answers through the engine (checks, worker, serialisation) equal pyoxigraph's --
+
+NONDETERMINISTIC = ("RAND(", "NOW(", "UUID(", "STRUUID(", "BNODE(")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    query: Path
+    data: tuple[Path, ...]
+
+
+def _evaluations() -> list[Evaluation]:
+    found = {}
+    for manifest in sorted(SUITE.glob("*/manifest.ttl")):
+        if manifest.parent.name in FEDERATED:
+            continue
+        store = ox.Store()
+        store.load(path=manifest, format=ox.RdfFormat.TURTLE, base_iri=manifest.as_uri())
+        tests = store.quads_for_pattern(None, RDF_TYPE, ox.NamedNode(MF + "QueryEvaluationTest"))
+        for test in tests:
+            [action] = store.quads_for_pattern(test.subject, ox.NamedNode(MF + "action"), None)
+            found.update(_evaluation(store, action.object))
+    return sorted(found.values(), key=lambda e: str(e.query))
+
+
+def _evaluation(store: ox.Store, action) -> dict:
+    """Return the test as {query: Evaluation} if it can run on the endpoint's default dataset."""
+
+    def objects(predicate):
+        return [
+            q.object for q in store.quads_for_pattern(action, ox.NamedNode(QT + predicate), None)
+        ]
+
+    [query] = objects("query")
+    path = Path(query.value.removeprefix("file://"))
+    text = path.read_text(encoding="utf-8").upper()
+    if objects("graphData") or "FROM" in text or any(f in text for f in NONDETERMINISTIC):
+        return {}  # named graphs or a dataset of its own, or an answer that differs each run
+    data = tuple(Path(d.value.removeprefix("file://")) for d in objects("data"))
+    return {path: Evaluation(path, data)}
+
+
+EVALUATIONS = _evaluations()
+
+
+def _comparable(result) -> list | bool:
+    """Return a result as sorted rows of strings, blank nodes blanked (their labels differ)."""
+    if isinstance(result, ox.QueryBoolean):
+        return bool(result)
+    if isinstance(result, ox.QuerySolutions):
+        names = [v.value for v in result.variables]
+        rows = [tuple(_show(s[name]) for name in names) for s in result]
+    else:
+        rows = [tuple(_show(term) for term in (t.subject, t.predicate, t.object)) for t in result]
+    return sorted(rows)
+
+
+def _show(term) -> str:
+    return "" if term is None else "_:b" if isinstance(term, ox.BlankNode) else str(term)
+
+
+def _data_store(paths, graph=None) -> ox.Store:
+    store = ox.Store()
+    to = {"to_graph": ox.NamedNode(graph)} if graph else {}
+    for path in paths:
+        fmt = ox.RdfFormat.from_extension(path.suffix[1:])
+        store.load(path=path, format=fmt, base_iri=path.as_uri(), **to)
+    return store
+
+
+def test_the_evaluation_tests_are_there():
+    assert len(EVALUATIONS) > 200
+
+
+@pytest.fixture(scope="module")
+def engines():
+    """One engine per data set, the data in a named graph as the endpoint serves it."""
+    made = {}
+
+    def engine_for(data):
+        if data not in made:
+            store = _data_store(data, graph="urn:x-test:data")
+            made[data] = QueryEngine(Config(workers=1, fast_lane=0, timeout=20), store=store)
+        return made[data]
+
+    yield engine_for
+    for engine in made.values():
+        engine.close()
+
+
+@pytest.mark.parametrize("test", EVALUATIONS, ids=lambda e: f"{e.query.parent.name}/{e.query.name}")
+def test_every_evaluation_answers_through_the_engine_as_pyoxigraph_does(engines, test):
+    text = test.query.read_text(encoding="utf-8")
+    base = test.query.as_uri()
+    expected = _comparable(_data_store(test.data).query(text, base_iri=base))
+    result = engines(test.data).run(f"BASE <{base}>\n{text}")
+    assert not result.truncated
+    assert _comparable(_parsed(result)) == expected
+
+
+def _parsed(result):
+    """Parse an engine's serialised result back into pyoxigraph's objects."""
+    fmt = result.format.oxigraph
+    if isinstance(fmt, ox.QueryResultsFormat):
+        return ox.parse_query_results(result.body, format=fmt)
+    return [quad.triple for quad in ox.parse(result.body, format=fmt)]
