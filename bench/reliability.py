@@ -1,6 +1,6 @@
 """Prove that the production server keeps serving, loses nothing and refuses what it must.
 
-Starts `smartcity-kg serve` (gunicorn) on a free loopback port with a short time limit, then:
+Starts `smartcity-kg serve` (granian) on a free loopback port with a short time limit, then:
 
 1. load: three rounds of a mixed load (named queries, ad-hoc queries, resource pages,
    downloads, malformed and deliberately expensive queries) at a fixed concurrency; per kind the
@@ -8,7 +8,8 @@ Starts `smartcity-kg serve` (gunicorn) on a free loopback port with a short time
    after each round;
 2. faults: a query worker killed with SIGKILL in the middle of a query, several times; many
    clients sending expensive queries at once while a probe measures cheap requests against their
-   idle baseline; then a clean stop, after which no server process may be left;
+   idle baseline; many connections sending their request head a line at a time while a probe
+   times /healthz; then a clean stop, after which no server process may be left;
 3. start-up refusals: corrupt and non-conforming `--data` files must stop `serve` before it
    listens, with one line naming the file and line or the failing shape.
 
@@ -22,6 +23,7 @@ import argparse
 import http.client
 import os
 import platform
+import select
 import signal
 import socket
 import subprocess
@@ -39,6 +41,7 @@ from reliability_report import write_report
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "RELIABILITY.md"
 TIMEOUT = 2.0  # the server's query time limit (--timeout) for this run
+HEADER_TIMEOUT = 10.0  # the server's default --header-timeout, which slow clients run into
 CLIENT_TIMEOUT = 30.0  # a request without an answer by then counts as dropped
 BASE = "https://w3id.org/smartcity-kr/"
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -89,9 +92,9 @@ class Server:
         return found
 
     def query_workers(self) -> list[int]:
-        """Return the query worker pids: the children of the gunicorn worker."""
-        gunicorn_workers = children(self.process.pid)
-        return sorted(p for w in gunicorn_workers for p in children(w))
+        """Return the query worker pids: the children of the HTTP worker processes."""
+        http_workers = children(self.process.pid)
+        return sorted(p for w in http_workers for p in children(w))
 
 
 # --- processes ------------------------------------------------------------------------------
@@ -524,6 +527,49 @@ def expensive_flood(server: Server, found, clients: int, seconds: float, baselin
     }
 
 
+def slow_clients(port: int, connections: int, seconds: float) -> dict:
+    """Connections send a request head a line every half second while a probe times /healthz.
+
+    The head never ends: a server that ties a thread to each connection stops answering others,
+    and one with a header timeout closes them. Every connection is closed after `seconds`.
+    """
+    conns = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(connections)]
+    for conn in conns:
+        conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    started = time.monotonic()
+    closed: dict[int, float] = {}  # index -> seconds after the start when the server closed it
+    stop = threading.Event()
+    trickler = threading.Thread(target=_trickle, args=(conns, closed, started, stop))
+    trickler.start()
+    probes: list[Outcome] = []
+    while time.monotonic() - started < seconds - 1 and len(probes) < 1000:
+        probes += run_requests(port, [Req("healthz", "GET", "/healthz")], 1)[0]
+        time.sleep(0.1)
+    stop.set()
+    trickler.join()
+    for conn in conns:
+        conn.close()
+    after = run_requests(port, [Req("healthz", "GET", "/healthz")], 1)[0]
+    return {"connections": connections, "seconds": seconds, "probes": probes, "after": after,
+            "closed": sorted(closed.values())}  # fmt: skip
+
+
+def _trickle(conns: list[socket.socket], closed: dict, started: float, stop) -> None:
+    """Send each open connection one header line per half second; note when the server closes it."""
+    line = 0
+    while not stop.wait(0.5) and len(closed) < len(conns):
+        line += 1
+        open_now = {i: c for i, c in enumerate(conns) if i not in closed}
+        readable, _, _ = select.select(list(open_now.values()), [], [], 0)
+        for index, conn in open_now.items():
+            try:
+                if conn in readable and not conn.recv(4096):
+                    raise ConnectionResetError  # the end of the stream: closed by the server
+                conn.send(b"X-Slow-%d: still coming\r\n" % line)
+            except OSError:
+                closed[index] = time.monotonic() - started
+
+
 def refusals(work: Path) -> list[dict]:
     """Start `serve` on bad data files; each must exit non-zero before listening, in one line."""
     data = ROOT / "data"
@@ -621,6 +667,7 @@ def main() -> None:
     args = parser.parse_args()
     total = args.requests or (3_000 if args.quick else 20_000)
     kills, clients, seconds = (2, 8, 6.0) if args.quick else (5, 16, 15.0)
+    slow_n = 80 if args.quick else 300
     workers = 2
     run_started = time.monotonic()
     started_at = datetime.now(UTC)
@@ -634,6 +681,8 @@ def main() -> None:
             killed = kill_mid_query(server, kills, workers + 1)  # and the fast lane's
             print("faults: expensive flood", file=sys.stderr)
             flood = expensive_flood(server, found, clients, seconds, baseline_n=20)
+            print("faults: slow clients", file=sys.stderr)
+            slow = slow_clients(server.port, slow_n, HEADER_TIMEOUT + 4)
         finally:
             stopped = stop_server(server)
         log_text = server.log.read_text(encoding="utf-8", errors="replace")
@@ -648,6 +697,7 @@ def main() -> None:
         "total": total,
         "concurrency": args.concurrency,
         "timeout": TIMEOUT,
+        "header_timeout": HEADER_TIMEOUT,
         "workers": workers,
         "found": {k: len(v) for k, v in found.items()},
         "tracebacks": log_text.count("Traceback"),
@@ -655,7 +705,7 @@ def main() -> None:
             "killed after" in line or "died" in line for line in log_text.splitlines()
         ),
     }
-    lines, passed = write_report(facts, rounds, killed, flood, stopped, refused)
+    lines, passed = write_report(facts, rounds, killed, flood, slow, stopped, refused)
     args.output.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
     sys.exit(0 if passed else 1)

@@ -10,6 +10,8 @@ SLOW_MARGIN = 1.0  # seconds past the time limit an expensive request may take t
 MEMORY_GROWTH = 0.10  # the largest round may exceed the smallest by this share: "flat"
 FLOOD_P50 = (3.0, 0.020)  # during a flood, p50 <= factor x baseline p50 + seconds
 FLOOD_P99 = (5.0, 0.100)  # and p99 <= factor x baseline p99 + seconds
+SLOW_CLIENT_P99 = 1.0  # seconds: /healthz while many connections send their request head slowly
+SLOW_CLIENT_CLOSE_MARGIN = 1.5  # seconds past the header timeout to close a slow connection
 
 
 def ms(seconds: float) -> str:
@@ -216,13 +218,47 @@ def flood_section(facts, flood) -> tuple[list[str], bool]:
     return lines, ok
 
 
+def slow_section(facts, slow) -> tuple[list[str], bool]:
+    probes = slow["probes"]
+    times = [o.elapsed for o in probes]
+    answered = bool(probes) and all(o.status == 200 for o in probes + slow["after"])
+    fast = answered and pct(times, 0.99) <= SLOW_CLIENT_P99
+    limit = facts["header_timeout"] + SLOW_CLIENT_CLOSE_MARGIN
+    closed = slow["closed"]
+    timely = len(closed) == slow["connections"] and max(closed) <= limit
+    lines = [
+        "## Fault: slow clients holding connections open",
+        "",
+        f"Tried: {slow['connections']} connections each sent `GET /healthz HTTP/1.1` and then "
+        "one more header line every half second, never the blank line that ends the request "
+        f"head, for {slow['seconds']:g} s; meanwhile a probe sent `GET /healthz` on a new "
+        "connection every 0.1 s.",
+        "",
+        f"Criteria: every probe gets 200 with p99 at most {SLOW_CLIENT_P99:g} s; the server "
+        f"closes every slow connection within its header timeout ({facts['header_timeout']:g} s) "
+        f"plus {SLOW_CLIENT_CLOSE_MARGIN:g} s.",
+        "",
+        f"Probes: {len(probes)}, {histogram(probes)}; p50 / p99 / max "
+        f"{ms(pct(times, 0.5))} / {ms(pct(times, 0.99))} / {ms(max(times, default=0.0))} ms; "
+        f"after the slow clients: {histogram(slow['after'])}: {verdict(fast)}.",
+        "",
+        f"Slow connections closed by the server: {len(closed)} of {slow['connections']}"
+        + (f", after {closed[0]:.1f} to {closed[-1]:.1f} s" if closed else "")
+        + f": {verdict(timely)}.",
+        "",
+        f"Result: {verdict(fast and timely)}.",
+        "",
+    ]
+    return lines, fast and timely
+
+
 def stop_section(facts, stopped) -> tuple[list[str], bool]:
     ok = stopped["code"] == 0 and not stopped["left"] and not stopped["listening"]
     lines = [
         "## Shutdown: no process left behind",
         "",
-        f"Tried: SIGTERM to the gunicorn master after everything above. Processes seen "
-        f"below it during the run (gunicorn worker, query workers and their replacements): "
+        f"Tried: SIGTERM to the server's main process after everything above. Processes seen "
+        f"below it during the run (HTTP worker, query workers and their replacements): "
         f"{stopped['seen']}.",
         "",
         f"Exit status {stopped['code']} after {stopped['seconds']:.1f} s; processes still "
@@ -262,17 +298,19 @@ def refusal_section(refused) -> tuple[list[str], bool]:
     return lines, ok
 
 
-def write_report(facts, rounds, killed, flood, stopped, refused) -> tuple[list[str], bool]:
+def write_report(facts, rounds, killed, flood, slow, stopped, refused) -> tuple[list[str], bool]:
     """Return the lines of RELIABILITY.md and whether every criterion passed."""
     sections = [
         load_section(facts, rounds),
         kill_section(facts, killed),
         flood_section(facts, flood),
+        slow_section(facts, slow),
         stop_section(facts, stopped),
         refusal_section(refused),
     ]
     passed = all(ok for _, ok in sections)
-    names = ["load", "worker killed", "expensive flood", "shutdown", "start-up refusal"]
+    names = ["load", "worker killed", "expensive flood", "slow clients", "shutdown",
+             "start-up refusal"]  # fmt: skip
     summary = ", ".join(f"{n} {verdict(ok)}" for n, (_, ok) in zip(names, sections, strict=True))
     lines = [
         "# Reliability",
@@ -284,7 +322,7 @@ def write_report(facts, rounds, killed, flood, stopped, refused) -> tuple[list[s
         f"- Date: {facts['started']}",
         f"- Machine: {facts['machine']}; the client runs on the same machine, over loopback",
         f"- Server: `smartcity-kg serve --timeout {facts['timeout']:g} --workers "
-        f"{facts['workers']}` (gunicorn, one worker process with threads, "
+        f"{facts['workers']}` (granian, one HTTP worker process with threads, "
         f"{facts['workers']} query worker processes and one fast-lane worker for queries not "
         "known to be slow while those are busy), packaged graph",
         f"- Load: {facts['total']:,} requests at concurrency {facts['concurrency']}",

@@ -345,7 +345,7 @@ def test_stopping_the_server_leaves_no_process_behind(sparql_server_factory, w3c
     server = sparql_server_factory("--workers", "2", files=[w3c_graphs_nq])
     requests.get(server.endpoint, params={"query": "ASK {}"})  # make sure workers run
     processes = server.descendants()
-    assert len(processes) == 4  # the gunicorn worker, two query workers and the fast lane's
+    assert len(processes) == 4  # the HTTP worker, two query workers and the fast lane's
     server.process.send_signal(sig)
     server.process.wait(timeout=15)
     time.sleep(0.2)
@@ -358,7 +358,7 @@ def test_killed_query_worker_gives_5xx_and_is_replaced(sparql_server_factory, tm
     many.write_text("".join(f'<http://ex/n{i}> <http://ex/q> "{i}" .\n' for i in range(3000)))
     server = sparql_server_factory("--workers", "1", "--timeout", "20", files=[many])
     requests.get(server.endpoint, params={"query": "ASK {}"})
-    _gunicorn_worker, *workers = server.descendants()
+    _http_worker, *workers = server.descendants()
     [query_worker] = [pid for pid in workers if os.getpriority(os.PRIO_PROCESS, pid) == NICENESS]
     threading.Timer(0.5, os.kill, (query_worker, signal.SIGKILL)).start()
     query = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"

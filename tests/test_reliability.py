@@ -49,7 +49,7 @@ def alive(pid: int) -> bool:
 def test_killed_worker_is_replaced_and_no_process_outlives_the_server(sparql_server_factory, many):
     server = sparql_server_factory("--workers", "1", "--timeout", "20", files=[many])
     requests.get(server.endpoint, params={"query": "ASK {}"})
-    gunicorn_worker, *workers = server.descendants()
+    http_worker, *workers = server.descendants()
     [victim] = [pid for pid in workers if os.getpriority(os.PRIO_PROCESS, pid) == NICENESS]
     [fast_lane] = [pid for pid in workers if pid != victim]
     threading.Timer(0.5, os.kill, (victim, signal.SIGKILL)).start()
@@ -59,7 +59,7 @@ def test_killed_worker_is_replaced_and_no_process_outlives_the_server(sparql_ser
         query = f"SELECT * {{ ?s ?p '{n}' }}"
         assert requests.get(server.endpoint, params={"query": query}).status_code == 200
     seen = server.descendants()
-    assert gunicorn_worker in seen and fast_lane in seen and victim not in seen and len(seen) == 3
+    assert http_worker in seen and fast_lane in seen and victim not in seen and len(seen) == 3
     assert not alive(victim)  # reaped, not a zombie
     server.process.send_signal(signal.SIGTERM)
     server.process.wait(timeout=15)

@@ -111,7 +111,7 @@ def test_http_workers_each_run_their_own_query_workers_and_all_stop(
     while len(server.descendants()) < 6 and time.monotonic() < deadline:
         time.sleep(0.2)
     processes = server.descendants()
-    assert len(processes) == 6  # two gunicorn workers, each with a query worker and a fast lane
+    assert len(processes) == 6  # two HTTP workers, each with a query worker and a fast lane
     assert requests.get(server.endpoint, params={"query": "ASK {}"}).status_code == 200
     server.stop()
     assert not [pid for pid in processes if os.path.exists(f"/proc/{pid}")]

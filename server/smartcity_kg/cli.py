@@ -54,19 +54,26 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
         type=_positive,
         default=1,
         metavar="N",
-        help="gunicorn worker processes, each with its own query workers (default %(default)s)",
+        help="HTTP worker processes, each with its own query workers (default %(default)s)",
+    )
+    parser.add_argument(
+        "--header-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="close a connection whose request head has not arrived by then, or that stays idle "
+        "that long between requests (default 10)",
     )
 
 
 def _serve(args: argparse.Namespace) -> None:
-    from .serve import file_sources, serve  # gunicorn is only needed by this command
+    from .serve import file_sources, serve  # granian is only needed by this command
 
     config = from_env(
         workers=args.workers, timeout=args.timeout, store=args.store, fast_lane=args.fast_lane
     )
     sources = file_sources(args.data) if args.data else None
     serve(config, host=args.host, port=args.port, sources=sources, validate=args.validate,
-          http_workers=args.http_workers)  # fmt: skip
+          http_workers=args.http_workers, header_timeout=args.header_timeout)  # fmt: skip
 
 
 def _positive(text: str) -> int:
@@ -251,7 +258,7 @@ def _packaged_store():
 
 # name, help, add arguments, run
 COMMANDS = [
-    ("serve", "run the SPARQL endpoint with gunicorn", _serve_arguments, _serve),
+    ("serve", "run the SPARQL endpoint with granian", _serve_arguments, _serve),
     ("load", "load the graph into an on-disk or remote store", _load_arguments, _load),
     ("validate", "check the graph against the SHACL shapes", _validate_arguments, _validate),
     (
