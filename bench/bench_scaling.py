@@ -1,7 +1,7 @@
-"""Throughput of `serve` at 1 and 2 gunicorn workers, over the embedded and the on-disk store.
+"""Throughput of `serve` at 1 and 2 HTTP workers, over the embedded and the on-disk store.
 
 Each server runs the catalogue queries (uncached: a fresh comment per request) and repeated
-identical queries (answered from each gunicorn worker's own cache) over 8 keep-alive
+identical queries (answered from each HTTP worker's own cache) over 8 keep-alive
 connections, loopback only, client on the same machine. Writes bench/out/scaling.md.
 
     python bench/bench_scaling.py [--requests 200]
@@ -30,7 +30,7 @@ from smartcity_kg.stores import load_into
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out" / "scaling.md"
 CONCURRENCY = 8
-# (gunicorn workers, query workers per gunicorn worker)
+# (HTTP workers, query workers per HTTP worker)
 LAYOUTS = ((1, 2), (2, 1), (2, 2))
 
 
@@ -62,12 +62,12 @@ def measure(requests_per_run: int, store_dir: Path) -> list[tuple]:
 
 def report(rows, requests_per_run: int) -> list[str]:
     lines = [
-        "# Scaling out: gunicorn workers",
+        "# Scaling out: HTTP workers",
         "",
         f"Catalogue queries, {requests_per_run} requests per row, {CONCURRENCY} keep-alive "
         f"connections, loopback, {os.cpu_count()} CPUs shared by client and server.",
         "",
-        "| store | gunicorn workers | query workers each | requests | req/s | p50 ms | p99 ms "
+        "| store | HTTP workers | query workers each | requests | req/s | p50 ms | p99 ms "
         "| errors |",
         "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |",
     ]

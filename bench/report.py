@@ -336,7 +336,7 @@ def reasons(results: dict) -> list[str]:
             ratio, _ = overhead(r.get("queries", {}))
             lines.append(
                 f"- HTTP uncached at {label}, concurrency {', '.join(map(str, misses))}: each "
-                "request pays Flask and gunicorn in Python, the in-process overhead above "
+                "request pays Flask and the WSGI layer in Python, the in-process overhead above "
                 f"({fmt(ratio, 2)}x) and a fixed pool of {WORKERS} query worker processes, "
                 "while the Oxigraph server answers on Rust threads; client, both servers and "
                 "other engineers' tests share 2 cores. With 32 clients our requests queue for "

@@ -127,7 +127,7 @@ class SparqlServer:
         return self.base + "/sparql"
 
     def descendants(self) -> list[int]:
-        """Return the pids of every process below the server (gunicorn worker, query workers)."""
+        """Return the pids of every process below the server (HTTP worker, query workers)."""
         children = {}
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:

@@ -25,7 +25,7 @@ Usage, from the web app or the CLI::
 `run` raises the errors of smartcity_kg.errors: PayloadTooLarge, QueryRefused (SERVICE;
 UpdateRefused for updates), QuerySyntaxError (with the parser's position), NotAcceptable,
 QueryTimeout, WorkerCrashed. Worker processes start on first use or on `start()`; start them
-in the process that will serve (after gunicorn forks), never before a fork.
+in the process that will serve (after the HTTP server forks), never before a fork.
 """
 
 import hashlib

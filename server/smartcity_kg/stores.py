@@ -72,7 +72,7 @@ def for_queries(store, timeout: float):
 class ReadOnlyStore:
     """An on-disk store opened read-only, once in each process that uses it.
 
-    RocksDB handles are not fork-safe, so a process forked from the opener (a gunicorn worker,
+    RocksDB handles are not fork-safe, so a process forked from the opener (an HTTP worker,
     a query worker) opens its own handle on first use instead of using the inherited one. The
     inherited handle is kept, never closed: closing it would wait for the parent's background
     threads, which do not exist in the child.

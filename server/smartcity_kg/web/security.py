@@ -91,7 +91,7 @@ def is_loopback(address: str) -> bool:
 class RateLimiter:
     """A token bucket per client: `per_minute` requests in a burst, refilled evenly.
 
-    One lock guards the buckets (gunicorn answers with threads); it is held for a dictionary
+    One lock guards the buckets (the HTTP server answers with threads); it is held for a dictionary
     update only. At most MAX_CLIENTS buckets are kept, the least recently seen client's dropped
     first: memory and time per request stay bounded however many addresses send requests, and a
     dropped client (idle the longest) only starts again with a full bucket.
