@@ -8,8 +8,9 @@ Starts `smartcity-kg serve` (granian) on a free loopback port with a short time 
    after each round;
 2. faults: a query worker killed with SIGKILL in the middle of a query, several times; many
    clients sending expensive queries at once while a probe measures cheap requests against their
-   idle baseline; many connections sending their request head a line at a time while a probe
-   times /healthz; then a clean stop, after which no server process may be left;
+   idle baseline, once with the queries differing in a comment and once in a literal; queries
+   asking for gigabytes of memory; many connections sending their request head a line at a
+   time while a probe times /healthz; then a clean stop, after which no server process may be left;
 3. start-up refusals: corrupt and non-conforming `--data` files must stop `serve` before it
    listens, with one line naming the file and line or the failing shape.
 
@@ -264,8 +265,16 @@ def sparql_get(kind: str, query: str, ok=frozenset({200}), accept=ACCEPT["soluti
     )
 
 
-def expensive(tag: str) -> Req:
+def expensive(tag: str, varies: str = "comment") -> Req:
+    """An expensive query made unique by `tag`: in a comment, or as a literal it compares with.
+
+    A comment leaves the query's shape alone; a literal once made every request a new shape,
+    so a flood of them kept taking the fast lane from cheap queries.
+    """
     text = CARTESIAN if sum(tag.encode()) % 2 else PATHS
+    if varies == "literal":
+        return sparql_get("expensive", text.replace(" }", f' FILTER(?o != "{tag}") }}', 1),
+                          ok=frozenset({200, 503}))  # fmt: skip
     return sparql_get("expensive", f"{text}\n# {tag}", ok=frozenset({200, 503}))
 
 
@@ -478,7 +487,9 @@ def probes(tag: str, found) -> list[Req]:
     return [cheap_adhoc(f"{tag}-{time.time_ns()}", 0), found["named"][0], found["pages"][1]]
 
 
-def expensive_flood(server: Server, found, clients: int, seconds: float, baseline_n: int) -> dict:
+def expensive_flood(
+    server: Server, found, clients: int, seconds: float, baseline_n: int, varies: str = "comment"
+) -> dict:
     """Many clients send expensive queries for `seconds` while a probe measures cheap ones."""
     baseline = [
         o for _ in range(baseline_n) for o in run_requests(server.port, probes("base", found), 1)[0]
@@ -490,7 +501,8 @@ def expensive_flood(server: Server, found, clients: int, seconds: float, baselin
     def attacker(n: int):
         conn_outcomes, count = [], 0
         while time.monotonic() < stop and count < 5000:
-            conn_outcomes += run_requests(server.port, [expensive(f"flood-{n}-{count}")], 1)[0]
+            query = expensive(f"flood-{varies}-{n}-{count}", varies)
+            conn_outcomes += run_requests(server.port, [query], 1)[0]
             count += 1
         with lock:
             flood.extend(conn_outcomes)
@@ -518,6 +530,7 @@ def expensive_flood(server: Server, found, clients: int, seconds: float, baselin
     after = [o for _ in range(5) for o in run_requests(server.port, probes("post", found), 1)[0]]
     server.tree()
     return {
+        "varies": varies,
         "clients": clients,
         "seconds": seconds,
         "baseline": baseline,
@@ -525,6 +538,35 @@ def expensive_flood(server: Server, found, clients: int, seconds: float, baselin
         "flood": flood,
         "after": after,
     }
+
+
+# Asks about 8 GB: each REPLACE puts ?x between every two characters of a 2,000-character ?x.
+HUNGRY = 'SELECT (STRLEN(REPLACE(REPLACE(?x, "", ?x), "", ?x)) AS ?n) WHERE {{ BIND("{}" AS ?x) }}'
+
+
+def memory_hog(server: Server, found, attempts: int) -> dict:
+    """Queries that ask for gigabytes: each must be stopped at the worker's memory limit.
+
+    Each attempt is a new query (another length of ?x); a repeat of the first must be refused
+    at once. The RSS of every server process is sampled while they run.
+    """
+    peak, outcomes = 0, []
+    for attempt in range(attempts):
+        query = HUNGRY.format("a" * (2000 + attempt))
+        box: dict = {}
+        thread = threading.Thread(target=_store_outcome, args=(box, server.port, _hungry(query)))
+        thread.start()
+        while thread.is_alive():
+            peak = max(peak, rss_kib(server.tree()))
+            thread.join(0.05)
+        outcomes.append(box["o"])
+    repeat = one(server.port, _hungry(HUNGRY.format("a" * 2000)))
+    after = [o for _ in range(3) for o in run_requests(server.port, probes("mem", found), 1)[0]]
+    return {"outcomes": outcomes, "repeat": repeat, "after": after, "peak_kib": peak}
+
+
+def _hungry(query: str) -> Req:
+    return sparql_get("memory hog", query, ok=frozenset({503}))
 
 
 def slow_clients(port: int, connections: int, seconds: float) -> dict:
@@ -681,6 +723,10 @@ def main() -> None:
             killed = kill_mid_query(server, kills, workers + 1)  # and the fast lane's
             print("faults: expensive flood", file=sys.stderr)
             flood = expensive_flood(server, found, clients, seconds, baseline_n=20)
+            print("faults: expensive flood, one literal changed per request", file=sys.stderr)
+            near = expensive_flood(server, found, clients, seconds, 20, varies="literal")
+            print("faults: memory", file=sys.stderr)
+            memory = memory_hog(server, found, 3)
             print("faults: slow clients", file=sys.stderr)
             slow = slow_clients(server.port, slow_n, HEADER_TIMEOUT + 4)
         finally:
@@ -705,7 +751,9 @@ def main() -> None:
             "killed after" in line or "died" in line for line in log_text.splitlines()
         ),
     }
-    lines, passed = write_report(facts, rounds, killed, flood, slow, stopped, refused)
+    lines, passed = write_report(
+        facts, rounds, killed, [flood, near], memory, slow, stopped, refused
+    )
     args.output.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
     sys.exit(0 if passed else 1)
