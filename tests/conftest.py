@@ -301,6 +301,17 @@ def pytest_configure(config):
         )
 
 
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that reaches the store under test (the `stores` fixture, however deep).
+
+    `.ci/run` runs the whole suite once over the embedded store and only these (`-m store`)
+    over the others: a test that never touches a store cannot tell store kinds apart.
+    """
+    for item in items:
+        if "stores" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.store)
+
+
 def pytest_report_header(config):
     return f"store under test: {STORE} (SMARTCITY_KG_TEST_STORE={'|'.join(STORE_KINDS)})"
 
