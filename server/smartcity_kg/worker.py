@@ -193,8 +193,11 @@ def answer(store: ox.Store, job: Job, *, memory: int | None = None) -> Reply:
 
 
 def _is_storage_error(error: Exception) -> bool:
-    """Return True for pyoxigraph's reports of a storage failure (RocksDB's are RuntimeErrors)."""
-    return isinstance(error, OSError) or str(error).startswith(("Corruption", "IO error"))
+    """Return True for RocksDB's reports of a damaged store, whatever class pyoxigraph gives them.
+
+    Not any OSError: a SERVICE call refused by the sandbox is one too ("Permission denied").
+    """
+    return str(error).startswith(("Corruption", "IO error"))
 
 
 def _syntax_message(detail: str) -> str:
