@@ -34,15 +34,15 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from generate import data_files
-from smartcity_kg import formats
-from smartcity_kg.catalog import BoundQuery, load_catalog
 from smartcity_kg.config import Config
-from smartcity_kg.engine import QueryEngine
 from smartcity_kg.errors import QueryTimeout
-from smartcity_kg.formats import ResultKind
-from smartcity_kg.graph import load_store
-from smartcity_kg.serve import file_sources
-from smartcity_kg.worker import Job, answer
+from smartcity_kg.rdf import formats
+from smartcity_kg.rdf.files import load_store
+from smartcity_kg.rdf.formats import ResultKind
+from smartcity_kg.sparql.catalog import BoundQuery, load_catalog
+from smartcity_kg.sparql.engine import QueryEngine
+from smartcity_kg.sparql.worker import Job, answer
+from smartcity_kg.web.serve import file_sources
 
 HERE = Path(__file__).resolve()
 
@@ -93,7 +93,7 @@ def measure_load(folder: Path) -> dict:
 
 def measure_validation(folder: Path) -> dict:
     """Validate the generated data with the packaged ontology and shapes, as the CLI does."""
-    from smartcity_kg import validate
+    from smartcity_kg.quality import shacl as validate
 
     started = time.perf_counter()
     report = validate.validate_files(data_files(folder))

@@ -22,8 +22,8 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from smartcity_kg.graph import packaged_sources
-from smartcity_kg.sparql import inspect
+from smartcity_kg.rdf.files import packaged_sources
+from smartcity_kg.rdf.sparql_text import inspect
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out" / "endpoint.md"
@@ -54,7 +54,15 @@ def wait_until_up(port: int, path: str) -> None:
 
 
 def start_ours(port: int, args: tuple[str, ...] = ()) -> subprocess.Popen:
-    command = [sys.executable, "-m", "smartcity_kg.cli", "serve", "--port", str(port), *args]
+    command = [
+        sys.executable,
+        "-m",
+        "smartcity_kg.cli",
+        "serve",
+        "--port",
+        str(port),
+        *args,
+    ]
     process = subprocess.Popen(command, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     wait_until_up(port, "/healthz")
     return process

@@ -25,7 +25,7 @@ from bench_endpoint import (
     uncached_jobs,
     usable,
 )
-from smartcity_kg.stores import load_into
+from smartcity_kg.loading import load_into
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out" / "scaling.md"

@@ -176,7 +176,15 @@ def listening(port: int) -> bool:
 def start_server(log_dir: Path, *args: str) -> Server:
     port = free_port()
     log = log_dir / f"serve-{port}.log"
-    command = [sys.executable, "-m", "smartcity_kg.cli", "serve", "--port", str(port), *args]
+    command = [
+        sys.executable,
+        "-m",
+        "smartcity_kg.cli",
+        "serve",
+        "--port",
+        str(port),
+        *args,
+    ]
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     wait_until_up(port, "/healthz")

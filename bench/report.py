@@ -8,7 +8,7 @@ import statistics
 from pathlib import Path
 
 from smartcity_kg.config import Config
-from smartcity_kg.engine import CACHE_MAX_BODY, WAITING_PER_WORKER
+from smartcity_kg.sparql.engine import CACHE_MAX_BODY, WAITING_PER_WORKER
 
 ROOT = Path(__file__).resolve().parents[1]
 OURS, OXIGRAPH = "smartcity-kg serve", "oxigraph serve (in memory)"

@@ -27,9 +27,9 @@ import pyoxigraph as ox
 import bench_core
 import bench_endpoint
 from generate import generate, parse_size
-from smartcity_kg.catalog import load_catalog
-from smartcity_kg.serve import file_sources
-from smartcity_kg.sparql import inspect
+from smartcity_kg.rdf.sparql_text import inspect
+from smartcity_kg.sparql.catalog import load_catalog
+from smartcity_kg.web.serve import file_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"

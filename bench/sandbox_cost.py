@@ -17,10 +17,10 @@ import time
 
 import pyoxigraph as ox
 
-from smartcity_kg import sandbox
 from smartcity_kg.config import Config
-from smartcity_kg.engine import QueryEngine
-from smartcity_kg.worker import Limits, spawn_worker
+from smartcity_kg.sparql import sandbox
+from smartcity_kg.sparql.engine import QueryEngine
+from smartcity_kg.sparql.worker import Limits, spawn_worker
 
 EX = "http://example.org/"
 OPEN = Limits(network=True, memory=None)

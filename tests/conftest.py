@@ -160,7 +160,15 @@ def start_sparql_server(
 
     port = free_port()
     log = tmp_dir / f"serve-{port}.log"
-    command = [sys.executable, "-m", "smartcity_kg.cli", "serve", "--port", str(port), *args]
+    command = [
+        sys.executable,
+        "-m",
+        "smartcity_kg.cli",
+        "serve",
+        "--port",
+        str(port),
+        *args,
+    ]
     with log.open("wb") as out:
         process = subprocess.Popen(
             command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
@@ -258,7 +266,7 @@ def start_oxigraph(tmp_dir: Path, sources=None) -> OxigraphServer:
     """Start Oxigraph server, then fill it with `load_into` (default: the packaged graph)."""
     import requests
 
-    from smartcity_kg.stores import load_into
+    from smartcity_kg.loading import load_into
 
     if not OXIGRAPH.is_file():
         pytest.fail(f"{OXIGRAPH} is missing: pip install '.[test]' installs the oxigraph server")
@@ -340,13 +348,13 @@ class StoreUnderTest:
 
     def engine(self, config=None, **settings):
         """Return a QueryEngine over this store (a context manager; close it)."""
-        from smartcity_kg.engine import QueryEngine
+        from smartcity_kg.sparql.engine import QueryEngine
 
         return QueryEngine(self.config(config, **settings), self.sources)
 
     def open(self):
         """Return the store as an engine holds it: an ox.Store, ReadOnlyStore or RemoteStore."""
-        from smartcity_kg.stores import open_store
+        from smartcity_kg.store.local import open_store
 
         return open_store(self.spec, self.sources)
 
@@ -385,14 +393,14 @@ class Stores:
         return StoreUnderTest("url", self.oxigraph(sources).query_url)
 
     def of_files(self, paths) -> StoreUnderTest:
-        from smartcity_kg.serve import file_sources
+        from smartcity_kg.web.serve import file_sources
 
         paths = [Path(path) for path in paths]
         return self.holding(file_sources(paths), paths)
 
     def directory(self, sources=None) -> Path:
         """Return an on-disk store holding `sources`, filled by `load_into(DIR)`."""
-        from smartcity_kg.stores import load_into
+        from smartcity_kg.loading import load_into
 
         key = content_key(sources)
         if key not in self._directories:
@@ -472,7 +480,7 @@ def oxigraph_packaged(stores):
 @pytest.fixture(scope="session")
 def oxigraph_w3c(stores):
     """A real Oxigraph server holding the W3C protocol test graphs."""
-    from smartcity_kg.serve import file_sources
+    from smartcity_kg.web.serve import file_sources
 
     return stores.oxigraph(file_sources([W3C_GRAPHS_NQ]))
 
@@ -484,7 +492,7 @@ def store_app(packaged_store):
 
     app = create_app(packaged_store.config(workers=1))
     yield app
-    app.extensions["smartcity_kg.engine"].close()
+    app.extensions["smartcity_kg.sparql.engine"].close()
 
 
 @pytest.fixture(scope="module")

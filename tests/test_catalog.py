@@ -1,4 +1,4 @@
-"""The named-query catalogue (smartcity_kg.catalog): headers, checks at load time, binding,
+"""The named-query catalogue (smartcity_kg.sparql.catalog): headers, checks at load time, binding,
 paging."""
 
 import textwrap
@@ -6,15 +6,15 @@ import textwrap
 import pyoxigraph as ox
 import pytest
 
-from smartcity_kg.catalog import (
+from smartcity_kg.errors import InputError, NotFound
+from smartcity_kg.paths import package_dir
+from smartcity_kg.sparql.catalog import (
     BoundQuery,
     QueryFileError,
     dataset_prefixes,
     load_catalog,
     read_query_file,
 )
-from smartcity_kg.errors import InputError, NotFound
-from smartcity_kg.paths import package_dir
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 SHIPPED = sorted(p.stem for p in package_dir("queries").glob("*.rq"))

@@ -11,8 +11,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from smartcity_kg.catalog import load_catalog
-from smartcity_kg.graph import load_store
+from smartcity_kg.rdf.files import load_store
+from smartcity_kg.sparql.catalog import load_catalog
 
 SCRIPT = Path(sys.executable).with_name("smartcity-kg")
 KAIA = "https://w3id.org/smartcity-kr/institution/kaia"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from smartcity_kg.graph import GraphSource, load_store
 from smartcity_kg.paths import turtle_files
+from smartcity_kg.rdf.files import GraphSource, load_store
 
 SCRIPT = Path(sys.executable).with_name("smartcity-kg")
 INVALID = Path(__file__).parent / "fixtures" / "invalid"

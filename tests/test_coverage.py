@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from smartcity_kg.coverage import analyse, load_drafts
-from smartcity_kg.coverage_diff import compare
+from smartcity_kg.coverage.analyse import analyse, load_drafts
+from smartcity_kg.coverage.diff import compare
 from smartcity_kg.errors import DataSyntaxError, InputError, ValidationFailed
-from smartcity_kg.graph import load_store
+from smartcity_kg.rdf.files import load_store
 
 BASE = "https://w3id.org/smartcity-kr/"
 DRAFTS = Path(__file__).parent / "fixtures" / "drafts"

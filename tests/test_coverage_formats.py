@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from smartcity_kg.coverage import analyse
-from smartcity_kg.coverage_formats import render, to_json, width, wrap
-from smartcity_kg.coverage_report import VIEWS, tables
+from smartcity_kg.coverage.analyse import analyse
+from smartcity_kg.coverage.render import render, to_json
+from smartcity_kg.coverage.tables import VIEWS, tables
+from smartcity_kg.terminal import width, wrap
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from smartcity_kg.graph import graph_iri, load_file, load_store
 from smartcity_kg.paths import package_dir, turtle_files
+from smartcity_kg.rdf.files import graph_iri, load_file, load_store
 
 SEED = Path(__file__).parent / "fixtures" / "seed" / "smart-city-supporting-institutions.txt"
 CHECKS = sorted((package_dir("queries") / "checks").glob("*-violation.rq"))

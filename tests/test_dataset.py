@@ -9,9 +9,10 @@ import pytest
 import rdflib
 
 from smartcity_kg.config import BASE_IRI
-from smartcity_kg.context import build_context
-from smartcity_kg.dataset import DCAT, SPDX, VOID, DatasetDescription
-from smartcity_kg.dumps import Dumps
+from smartcity_kg.publish.context import build_context
+from smartcity_kg.publish.dumps import Dumps
+from smartcity_kg.publish.void import DatasetDescription
+from smartcity_kg.rdf.vocab import DCAT, SPDX, VOID
 
 DATASET = ox.NamedNode(BASE_IRI + "dataset")
 

@@ -5,8 +5,8 @@ import pytest
 
 from smartcity_kg.config import BASE_IRI
 from smartcity_kg.errors import NotFound
-from smartcity_kg.publication import Publication
-from smartcity_kg.resource_view import Viewer
+from smartcity_kg.publish.page import Viewer
+from smartcity_kg.publish.publication import Publication
 from smartcity_kg.web.linked_data import split_extension
 
 SKG = BASE_IRI + "def#"

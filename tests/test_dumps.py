@@ -11,10 +11,10 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
-from smartcity_kg import formats
-from smartcity_kg.cli import main
-from smartcity_kg.dumps import DUMP_FORMATS, Dumps, dump_name
-from smartcity_kg.graph import GraphSource, load_store, packaged_sources
+from smartcity_kg.cli.commands import main
+from smartcity_kg.publish.dumps import DUMP_FORMATS, Dumps, dump_name
+from smartcity_kg.rdf import formats
+from smartcity_kg.rdf.files import GraphSource, load_store, packaged_sources
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDFLIB_FORMATS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "rdfxml": "xml",
@@ -94,7 +94,7 @@ def test_every_dump_is_the_same_bytes_when_the_files_load_in_another_order(dumps
 
 
 def test_turtle_is_the_same_bytes_in_a_fresh_process(dumps):
-    code = "from smartcity_kg.cli import main; main(['export', '--format', 'ttl'])"
+    code = "from smartcity_kg.cli.commands import main; main(['export', '--format', 'ttl'])"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout == dumps.get("smartcity-kg.ttl").data

@@ -8,9 +8,7 @@ import time
 import pyoxigraph as ox
 import pytest
 
-from smartcity_kg import formats
 from smartcity_kg.config import Config
-from smartcity_kg.engine import Dataset
 from smartcity_kg.errors import (
     InputError,
     NotAcceptable,
@@ -18,10 +16,12 @@ from smartcity_kg.errors import (
     QueryRefused,
     QuerySyntaxError,
     QueryTimeout,
+    UpdateRefused,
     WorkerCrashed,
 )
-from smartcity_kg.graph import GraphSource
-from smartcity_kg.sparql import UpdateRefused
+from smartcity_kg.rdf import formats
+from smartcity_kg.rdf.files import GraphSource
+from smartcity_kg.sparql.engine import ProtocolDataset
 
 G1, G2 = "http://example.org/graph/one", "http://example.org/graph/two"
 SLOW = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # a cartesian product
@@ -98,11 +98,12 @@ def test_from_named_only_gives_an_empty_default_graph(engine):
 
 def test_protocol_dataset_overrides_the_query_dataset(engine):
     query = f"SELECT ?o FROM <{G2}> {{ ?s ?p ?o }}"
-    assert values(engine.run(query, dataset=Dataset(default_graphs=(G1,)))) == ["one", "two"]
+    dataset = ProtocolDataset(default_graphs=(G1,))
+    assert values(engine.run(query, dataset=dataset)) == ["one", "two"]
 
 
 def test_named_graph_uri_alone_gives_an_empty_default_graph(engine):
-    dataset = Dataset(named_graphs=(G1,))
+    dataset = ProtocolDataset(named_graphs=(G1,))
     assert values(engine.run("SELECT ?o { ?s ?p ?o }", dataset=dataset)) == []
     graphs = engine.run("SELECT DISTINCT ?o { GRAPH ?o { ?s ?p ?x } }", dataset=dataset)
     assert values(graphs) == [G1]
@@ -157,7 +158,7 @@ def test_format_of_the_wrong_kind_is_not_acceptable(engine):
 
 def test_invalid_dataset_iri_is_an_input_error():
     with pytest.raises(InputError, match="default-graph-uri"):
-        Dataset(default_graphs=("not an iri",))
+        ProtocolDataset(default_graphs=("not an iri",))
 
 
 def test_solutions_over_the_row_limit_are_cut_and_flagged(engine):

@@ -1,11 +1,11 @@
-"""The result format table (smartcity_kg.formats)."""
+"""The result format table (smartcity_kg.rdf.formats)."""
 
 import pyoxigraph as ox
 import pytest
 
-from smartcity_kg import formats
 from smartcity_kg.errors import InputError, NotAcceptable
-from smartcity_kg.formats import ResultKind
+from smartcity_kg.rdf import formats
+from smartcity_kg.rdf.formats import ResultKind
 
 
 def test_defaults_are_sparql_json_and_turtle():

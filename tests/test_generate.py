@@ -6,8 +6,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from smartcity_kg import validate
-from smartcity_kg.graph import load_file
+from smartcity_kg.quality import shacl as validate
+from smartcity_kg.rdf.files import load_file
 
 GENERATOR = Path(__file__).resolve().parents[1] / "bench" / "generate.py"
 SIZE = 5_000

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from smartcity_kg.errors import ValidationFailed
-from smartcity_kg.graph import load_store
-from smartcity_kg.preflight import check_served_data
-from smartcity_kg.serve import file_sources
+from smartcity_kg.quality.preflight import check_served_data
+from smartcity_kg.rdf.files import load_store
+from smartcity_kg.web.serve import file_sources
 
 INVALID = Path(__file__).parent / "fixtures" / "invalid"
 

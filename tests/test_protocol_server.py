@@ -19,7 +19,7 @@ import requests
 from rdflib.query import Result
 from SPARQLWrapper import CSV, JSON, POST, TSV, TURTLE, XML, SPARQLWrapper
 
-from smartcity_kg.worker import NICENESS
+from smartcity_kg.sparql.worker import NICENESS
 
 pytestmark = pytest.mark.server
 

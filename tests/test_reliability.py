@@ -20,10 +20,10 @@ import pytest
 import requests
 
 from smartcity_kg.config import Config
-from smartcity_kg.engine import QueryEngine
 from smartcity_kg.errors import QueryTimeout, ServerBusy
-from smartcity_kg.serve import file_sources
-from smartcity_kg.worker import NICENESS
+from smartcity_kg.sparql.engine import QueryEngine
+from smartcity_kg.sparql.worker import NICENESS
+from smartcity_kg.web.serve import file_sources
 
 pytestmark = pytest.mark.server
 
@@ -137,7 +137,15 @@ def test_every_waiting_query_is_answered_within_the_limit(many):
 def start_refused(*args: str) -> tuple[subprocess.CompletedProcess, int]:
     """Run `serve` expecting it to exit; return the outcome and the port it was given."""
     port = free_port()
-    command = [sys.executable, "-m", "smartcity_kg.cli", "serve", "--port", str(port), *args]
+    command = [
+        sys.executable,
+        "-m",
+        "smartcity_kg.cli",
+        "serve",
+        "--port",
+        str(port),
+        *args,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     return done, port
 

@@ -16,7 +16,7 @@ import pyoxigraph as ox
 import pytest
 
 from smartcity_kg.errors import DoctypeRefused
-from smartcity_kg.graph import DoctypeGuard, load_file
+from smartcity_kg.rdf.files import DoctypeGuard, load_file
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 ADDRESS_SPACE = 1 << 30  # bytes: a whole `load --into` fits; the expansion does not

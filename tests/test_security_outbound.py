@@ -19,8 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smartcity_kg.errors import DataSyntaxError
-from smartcity_kg.graph import load_file
-from smartcity_kg.sparql import inspect
+from smartcity_kg.rdf.files import load_file
+from smartcity_kg.rdf.sparql_text import inspect
 
 pytestmark = pytest.mark.server
 

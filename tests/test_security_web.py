@@ -15,10 +15,10 @@ from urllib.parse import quote, urlencode, urlsplit
 import pytest
 import requests
 
-from smartcity_kg.catalog import MAX_PARAM_LENGTH, load_catalog
 from smartcity_kg.config import Config
 from smartcity_kg.errors import InputError, StoreUnavailable
-from smartcity_kg.remote import RemoteStore
+from smartcity_kg.sparql.catalog import MAX_PARAM_LENGTH, load_catalog
+from smartcity_kg.store.remote import RemoteStore
 from smartcity_kg.web import create_app
 from smartcity_kg.web.linked_data import is_linkable
 
@@ -549,7 +549,7 @@ def app_over(fake_store):
 
     yield make
     for app in apps:
-        app.extensions["smartcity_kg.engine"].close()
+        app.extensions["smartcity_kg.sparql.engine"].close()
 
 
 BROKEN_FOR_HEALTHZ = ["JSON that is not results", "the wrong variable", "not HTTP at all"]

@@ -15,10 +15,10 @@ import pytest
 import requests
 
 from conftest import SparqlServer, free_port
-from smartcity_kg import cli
+from smartcity_kg.cli import commands as cli
 from smartcity_kg.config import Config
-from smartcity_kg.engine import query_slots
-from smartcity_kg.serve import HEAD_BUFFER_BYTES, file_sources, server_options
+from smartcity_kg.sparql.engine import query_slots
+from smartcity_kg.web.serve import HEAD_BUFFER_BYTES, file_sources, server_options
 
 MAX_TARGET_BYTES = 65_534  # hyper (granian's HTTP parser) refuses a longer request target: 414
 
@@ -128,7 +128,15 @@ def start_in_a_group_of_its_own(tmp_path, *args: str) -> SparqlServer:
     """Start `serve` as a terminal starts it, leader of its own process group (for Ctrl-C)."""
     port = free_port()
     log = tmp_path / f"serve-{port}.log"
-    command = [sys.executable, "-m", "smartcity_kg.cli", "serve", "--port", str(port), *args]
+    command = [
+        sys.executable,
+        "-m",
+        "smartcity_kg.cli",
+        "serve",
+        "--port",
+        str(port),
+        *args,
+    ]
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True)  # fmt: skip

@@ -1,11 +1,11 @@
-"""The tokenizer-level inspection of SPARQL texts (smartcity_kg.sparql)."""
+"""The tokenizer-level inspection of SPARQL texts (smartcity_kg.rdf.sparql_text)."""
 
 import pytest
 
-from smartcity_kg import sparql
-from smartcity_kg.errors import QueryRefused
-from smartcity_kg.formats import ResultKind
-from smartcity_kg.sparql import QueryForm, UpdateRefused, check_allowed, inspect, tokenize
+from smartcity_kg.errors import QueryRefused, UpdateRefused
+from smartcity_kg.rdf import sparql_text
+from smartcity_kg.rdf.formats import ResultKind
+from smartcity_kg.rdf.sparql_text import QueryForm, check_allowed, inspect, tokenize
 
 
 @pytest.mark.parametrize(
@@ -131,8 +131,8 @@ def test_less_than_with_spaces_is_not_an_iri():
 
 
 def test_shape_ignores_comments_spacing_and_variable_names():
-    one = sparql.shape_digest("SELECT ?a { ?a ?b ?c . ?d ?e ?f } # flood-1")
-    two = sparql.shape_digest("SELECT  ?x {\n ?x ?y ?z . ?u ?v ?w }  # flood-2")
+    one = sparql_text.shape_digest("SELECT ?a { ?a ?b ?c . ?d ?e ?f } # flood-1")
+    two = sparql_text.shape_digest("SELECT  ?x {\n ?x ?y ?z . ?u ?v ?w }  # flood-2")
     assert one == two
 
 
@@ -146,7 +146,9 @@ def test_shape_ignores_comments_spacing_and_variable_names():
     ],
 )
 def test_shape_tells_different_queries_apart(other):
-    assert sparql.shape_digest("SELECT ?a { ?a ?b ?c . ?d ?e ?f }") != sparql.shape_digest(other)
+    assert sparql_text.shape_digest(
+        "SELECT ?a { ?a ?b ?c . ?d ?e ?f }"
+    ) != sparql_text.shape_digest(other)
 
 
 def test_where_groups_are_the_query_pattern_and_each_subquery():
@@ -155,7 +157,7 @@ def test_where_groups_are_the_query_pattern_and_each_subquery():
         "{ SELECT ?s (EXISTS { ?s ?q '{' } AS ?e) WHERE { ?s ?p2 ?o2 } } "
         "{ SELECT * { ?x ?y ?z } } }"
     )
-    starts = sparql.where_group_starts(text)
+    starts = sparql_text.where_group_starts(text)
     assert [text[start - 12 : start] for start in starts] == [
         "?o } WHERE {",
         " ?e) WHERE {",
@@ -195,7 +197,7 @@ def test_codepoint_escapes_do_not_hide_nesting():
     ],
 )
 def test_decode_escapes_reads_codepoints_as_sparql_1_1_does(text, decoded):
-    assert sparql.decode_escapes(text) == decoded
+    assert sparql_text.decode_escapes(text) == decoded
 
 
 @pytest.mark.parametrize(
@@ -263,17 +265,17 @@ def test_real_operator_chains_are_still_counted(text):
 
 def test_shape_ignores_literal_values_and_the_iris_a_filter_compares_with():
     flood = 'SELECT (COUNT(*) AS ?n) {{ ?a ?b ?c . ?d ?e ?f FILTER(?c != "{}" && ?a != <{}>) }}'
-    one = sparql.shape_digest(flood.format("x1", "http://ex/1"))
-    two = sparql.shape_digest(flood.format("another value", "http://ex/2"))
+    one = sparql_text.shape_digest(flood.format("x1", "http://ex/1"))
+    two = sparql_text.shape_digest(flood.format("another value", "http://ex/2"))
     assert one == two
-    assert sparql.shape_digest("SELECT * { ?s ?p 12 }") == sparql.shape_digest(
+    assert sparql_text.shape_digest("SELECT * { ?s ?p 12 }") == sparql_text.shape_digest(
         "SELECT * { ?s ?p 'a'@ko }"
     )
 
 
 def test_shape_keeps_iris_outside_filters():
-    one = sparql.shape_digest("SELECT * { ?s <http://ex/p> ?o FILTER(?o = <http://ex/a>) }")
-    two = sparql.shape_digest("SELECT * { ?s <http://ex/q> ?o FILTER(?o = <http://ex/b>) }")
+    one = sparql_text.shape_digest("SELECT * { ?s <http://ex/p> ?o FILTER(?o = <http://ex/a>) }")
+    two = sparql_text.shape_digest("SELECT * { ?s <http://ex/q> ?o FILTER(?o = <http://ex/b>) }")
     assert one != two
 
 
@@ -281,8 +283,10 @@ def test_shape_keeping_values_tells_queries_with_other_literals_apart():
     one = 'SELECT (STRLEN(REPLACE(?x, "", ?x)) AS ?n) { BIND("aaaa" AS ?x) } # one'
     two = 'SELECT  (STRLEN(REPLACE(?y, "", ?y)) AS ?n) { BIND("aaaa" AS ?y) }'
     other = 'SELECT (STRLEN(REPLACE(?x, "", ?x)) AS ?n) { BIND("a" AS ?x) }'
-    assert sparql.shape_digest(one, keep_values=True) == sparql.shape_digest(two, keep_values=True)
-    assert sparql.shape_digest(one, keep_values=True) != sparql.shape_digest(
+    assert sparql_text.shape_digest(one, keep_values=True) == sparql_text.shape_digest(
+        two, keep_values=True
+    )
+    assert sparql_text.shape_digest(one, keep_values=True) != sparql_text.shape_digest(
         other, keep_values=True
     )
-    assert sparql.shape_digest(one) == sparql.shape_digest(other)
+    assert sparql_text.shape_digest(one) == sparql_text.shape_digest(other)

@@ -1,4 +1,4 @@
-"""The W3C SPARQL 1.1 test suite through the endpoint's text checks (smartcity_kg.sparql).
+"""The W3C SPARQL 1.1 test suite through the endpoint's text checks (smartcity_kg.rdf.sparql_text).
 
 The checks must refuse nothing the grammar allows (but SERVICE) and miss no update or SERVICE;
 the form they read must be the form pyoxigraph evaluates. The suite is in
@@ -11,11 +11,11 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from smartcity_kg import sparql
 from smartcity_kg.config import Config
-from smartcity_kg.engine import QueryEngine
-from smartcity_kg.errors import QueryRefused
-from smartcity_kg.sparql import QueryForm, UpdateRefused
+from smartcity_kg.errors import QueryRefused, UpdateRefused
+from smartcity_kg.rdf import sparql_text
+from smartcity_kg.rdf.sparql_text import QueryForm
+from smartcity_kg.sparql.engine import QueryEngine
 
 SUITE = Path(__file__).parent / "fixtures" / "w3c-sparql11-query"
 MF = "http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#"
@@ -94,8 +94,8 @@ def test_the_suite_is_there_with_its_licence():
 )
 def test_every_valid_query_passes_the_checks_with_the_form_pyoxigraph_reads(query):
     text = query.path.read_text(encoding="utf-8")
-    info = sparql.inspect(text)
-    sparql.check_allowed(info)
+    info = sparql_text.inspect(text)
+    sparql_text.check_allowed(info)
     assert not info.update and not info.service
     form = _form_evaluated(text, query.path.as_uri())
     if form is None:
@@ -108,19 +108,19 @@ def test_every_valid_query_passes_the_checks_with_the_form_pyoxigraph_reads(quer
 
 @pytest.mark.parametrize("query", [q for q in QUERIES if q.federated], ids=str)
 def test_every_federated_query_is_refused(query):
-    info = sparql.inspect(query.path.read_text(encoding="utf-8"))
+    info = sparql_text.inspect(query.path.read_text(encoding="utf-8"))
     assert info.service
     with pytest.raises(QueryRefused, match="SERVICE"):
-        sparql.check_allowed(info)
+        sparql_text.check_allowed(info)
 
 
 @pytest.mark.parametrize("query", [q for q in QUERIES if q.kind == "update"], ids=str)
 def test_every_update_is_refused_as_an_update_or_by_the_query_parser(query):
     text = query.path.read_text(encoding="utf-8")
-    info = sparql.inspect(text)
+    info = sparql_text.inspect(text)
     if info.update:
         with pytest.raises(UpdateRefused):
-            sparql.check_allowed(info)
+            sparql_text.check_allowed(info)
     else:  # an update of only a prologue (syntax-update-38 to 40) does nothing, and is no query
         assert info.form is None
         with pytest.raises(SyntaxError):

@@ -10,9 +10,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import requests
 
-from smartcity_kg.graph import load_store
-from smartcity_kg.remote import RemoteStore
-from smartcity_kg.stores import ReadOnlyStore
+from smartcity_kg.rdf.files import load_store
+from smartcity_kg.store.local import ReadOnlyStore
+from smartcity_kg.store.remote import RemoteStore
 
 KIND = os.environ.get("SMARTCITY_KG_TEST_STORE", "memory")
 STORE_CLASS = {"memory": ox.Store, "dir": ReadOnlyStore, "url": RemoteStore}[KIND]
@@ -25,8 +25,8 @@ def test_the_packaged_graph_is_in_the_store_kind_under_test(packaged_store, pack
 
 
 def test_the_apps_engine_holds_the_store_kind_under_test(store_app, packaged_client):
-    assert isinstance(store_app.extensions["smartcity_kg.engine"].store, STORE_CLASS)
-    assert isinstance(packaged_client.application.extensions["smartcity_kg.engine"].store,
+    assert isinstance(store_app.extensions["smartcity_kg.sparql.engine"].store, STORE_CLASS)
+    assert isinstance(packaged_client.application.extensions["smartcity_kg.sparql.engine"].store,
                       STORE_CLASS)  # fmt: skip
 
 

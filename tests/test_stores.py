@@ -10,13 +10,14 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-from smartcity_kg.cli import main
-from smartcity_kg.dumps import Dumps
+from smartcity_kg.cli.commands import main
 from smartcity_kg.errors import InputError, QueryTimeout, StoreUnavailable, ValidationFailed
-from smartcity_kg.graph import load_store
-from smartcity_kg.preflight import check_served_data
-from smartcity_kg.remote import RemoteStore, bind_values, graph_store_url
-from smartcity_kg.stores import LOAD_RECORD, ReadOnlyStore, load_into, open_store, shapes_digest
+from smartcity_kg.loading import load_into
+from smartcity_kg.publish.dumps import Dumps
+from smartcity_kg.quality.preflight import check_served_data
+from smartcity_kg.rdf.files import load_store
+from smartcity_kg.store.local import LOAD_RECORD, ReadOnlyStore, open_store, shapes_digest
+from smartcity_kg.store.remote import RemoteStore, bind_values, graph_store_url
 
 MARKER = '<http://example.org/marker> <http://example.org/says> "loaded once" .\n'
 ASK_MARKER = 'ASK { <http://example.org/marker> <http://example.org/says> "loaded once" }'
@@ -52,7 +53,7 @@ def test_a_directory_without_a_store_says_to_load_it_first(tmp_path):
 
 
 def test_data_files_cannot_be_served_from_a_directory_store(disk_store):
-    from smartcity_kg.serve import file_sources
+    from smartcity_kg.web.serve import file_sources
 
     with pytest.raises(InputError, match="load --into"):
         open_store(str(disk_store), file_sources([disk_store / "CURRENT"]))
@@ -147,7 +148,7 @@ def test_serve_store_url_gives_the_same_pages_as_the_embedded_store(
             )
             assert (remote.status_code, remote.content) == (200, embedded.data), path
     finally:
-        app.extensions["smartcity_kg.engine"].close()
+        app.extensions["smartcity_kg.sparql.engine"].close()
 
 
 def test_an_unreachable_store_is_store_unavailable():
@@ -167,7 +168,7 @@ def test_a_store_that_does_not_answer_in_time_is_a_query_timeout():
 
 def test_a_remote_query_past_the_limit_is_a_query_timeout_from_the_engine():
     from smartcity_kg.config import Config
-    from smartcity_kg.engine import QueryEngine
+    from smartcity_kg.sparql.engine import QueryEngine
 
     with socket.create_server(("127.0.0.1", 0)) as silent:
         url = f"http://127.0.0.1:{silent.getsockname()[1]}/query"
@@ -180,8 +181,8 @@ def test_a_remote_query_past_the_limit_is_a_query_timeout_from_the_engine():
 
 def test_safety_checks_run_before_anything_is_sent(loopback_listener):
     from smartcity_kg.config import Config
-    from smartcity_kg.engine import QueryEngine
     from smartcity_kg.errors import QueryRefused
+    from smartcity_kg.sparql.engine import QueryEngine
 
     with QueryEngine(Config(store=loopback_listener.url, workers=1)) as engine:
         for refused in (INSERT, "SELECT * { SERVICE <http://x/> { ?s ?p ?o } }"):

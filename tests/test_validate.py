@@ -1,4 +1,4 @@
-"""The shapes and `smartcity_kg.validate`: the shipped graph conforms, each rule catches its break.
+"""The shapes and `smartcity_kg.quality.shacl`: the shipped graph conforms, each rule catches it.
 
 Each fixture under tests/fixtures/invalid/ holds only the few triples that break one rule and is
 validated together with the packaged data files (validate_files takes the ontology on its own).
@@ -14,7 +14,7 @@ from rdflib.namespace import SH
 
 from smartcity_kg.errors import DataSyntaxError, InputError
 from smartcity_kg.paths import turtle_files
-from smartcity_kg.validate import load_shapes, validate_files, validate_store
+from smartcity_kg.quality.shacl import load_shapes, validate_files, validate_store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BASE = "https://w3id.org/smartcity-kr/"

@@ -11,7 +11,7 @@ import pytest
 import rdflib
 
 from smartcity_kg.config import BASE_IRI
-from smartcity_kg.dumps import Dumps
+from smartcity_kg.publish.dumps import Dumps
 
 RDF_ACCEPT = {
     "text/turtle": "turtle",
@@ -36,7 +36,7 @@ def client(app):
 
 @pytest.fixture(scope="module")
 def store(app):
-    return app.extensions["smartcity_kg.engine"].store
+    return app.extensions["smartcity_kg.sparql.engine"].store
 
 
 def local(iri: str) -> str:

@@ -7,9 +7,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from smartcity_kg.catalog import QueryFileError, load_catalog
 from smartcity_kg.config import Config
-from smartcity_kg.engine import QueryEngine
+from smartcity_kg.errors import QueryFileError
+from smartcity_kg.sparql.catalog import load_catalog
+from smartcity_kg.sparql.engine import QueryEngine
 from smartcity_kg.web import create_app, queries
 
 KAIA = "https://w3id.org/smartcity-kr/institution/kaia"

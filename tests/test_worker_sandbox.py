@@ -14,9 +14,7 @@ import time
 import pyoxigraph as ox
 import pytest
 
-from smartcity_kg import formats, sandbox
 from smartcity_kg.config import Config, from_env
-from smartcity_kg.engine import QueryEngine
 from smartcity_kg.errors import (
     InputError,
     NotAcceptable,
@@ -24,8 +22,11 @@ from smartcity_kg.errors import (
     QueryOutOfMemory,
     SandboxUnavailable,
 )
-from smartcity_kg.remote import RemoteStore
-from smartcity_kg.worker import Job, Limits, answer, spawn_worker
+from smartcity_kg.rdf import formats
+from smartcity_kg.sparql import sandbox
+from smartcity_kg.sparql.engine import QueryEngine
+from smartcity_kg.sparql.worker import Job, Limits, answer, spawn_worker
+from smartcity_kg.store.remote import RemoteStore
 
 EX = "http://example.org/"
 # Asks about 8 GB: each REPLACE inserts ?x between every two characters of ?x.

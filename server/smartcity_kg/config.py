@@ -3,7 +3,7 @@
 import os
 from dataclasses import dataclass, fields, replace
 
-from .errors import InputError
+from smartcity_kg.errors import InputError
 
 BASE_IRI = "https://w3id.org/smartcity-kr/"
 ENV_PREFIX = "SMARTCITY_KG_"

@@ -48,6 +48,21 @@ class QueryRefused(InputError):
     """A query the endpoint will not run: an update, SERVICE, or another unsafe form."""
 
 
+class QueryFileError(InputError):
+    """A named-query file with a malformed header or query; names the file and the line."""
+
+    def __init__(self, path, line: int | None, detail: str):
+        super().__init__(f"{path}:{line}: {detail}" if line else f"{path}: {detail}")
+        self.path = path
+        self.line = line
+
+
+class UpdateRefused(QueryRefused):
+    """A SPARQL Update sent to this read-only endpoint."""
+
+    http_status = 403
+
+
 class NotFound(SmartcityKgError):
     """A resource, named query or download that does not exist."""
 
@@ -102,6 +117,10 @@ class WorkerCrashed(SmartcityKgError):
 
     http_status = 500
     exit_code = 1
+
+
+class QueryFailed(SmartcityKgError):
+    """The query engine reported an error while evaluating a query."""
 
 
 class QueryAborted(WorkerCrashed):

@@ -2,8 +2,8 @@
 
 from flask import Flask
 
-from ..config import Config, from_env
-from ..engine import QueryEngine
+from smartcity_kg.config import Config, from_env
+from smartcity_kg.sparql.engine import QueryEngine
 
 
 def create_app(config: Config | None = None, *, engine: QueryEngine | None = None) -> Flask:
@@ -15,9 +15,9 @@ def create_app(config: Config | None = None, *, engine: QueryEngine | None = Non
         MAX_FORM_MEMORY_SIZE=config.max_body_bytes,
         SMARTCITY_KG=config,
     )
-    app.extensions["smartcity_kg.engine"] = engine or QueryEngine(config)
+    app.extensions["smartcity_kg.sparql.engine"] = engine or QueryEngine(config)
 
-    from . import (
+    from smartcity_kg.web import (
         coverage,
         downloads,
         errors,

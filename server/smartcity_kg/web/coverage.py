@@ -7,23 +7,24 @@ per process from the engine's store (the data never changes while serving).
 
 from flask import Blueprint, Response, current_app, make_response, render_template, request, url_for
 
-from ..coverage import Coverage, TaskRef, analyse
-from ..coverage_formats import render
-from ..coverage_report import VIEWS, tables
-from ..coverage_text import PAGE_TEXT, TEXT
-from ..errors import NotFound
-from .linked_data import LANG_COOKIE, local_path, reader_language
+from smartcity_kg.coverage.analyse import analyse
+from smartcity_kg.coverage.model import Coverage, TaskRef
+from smartcity_kg.coverage.render import render
+from smartcity_kg.coverage.tables import VIEWS, tables
+from smartcity_kg.coverage.words import PAGE_TEXT, TEXT
+from smartcity_kg.errors import NotFound
+from smartcity_kg.web.linked_data import LANG_COOKIE, local_path, reader_language
 
 bp = Blueprint("coverage", __name__)
 
 
 def coverage() -> Coverage:
     """Return the coverage of the engine's store, computed on first use."""
-    found = current_app.extensions.get("smartcity_kg.coverage")
+    found = current_app.extensions.get("smartcity_kg.coverage.analyse")
     if found is None:
-        store = current_app.extensions["smartcity_kg.engine"].store
-        found = analyse(store, current_app.extensions.get("smartcity_kg.catalog"))
-        current_app.extensions["smartcity_kg.coverage"] = found
+        store = current_app.extensions["smartcity_kg.sparql.engine"].store
+        found = analyse(store, current_app.extensions.get("smartcity_kg.sparql.catalog"))
+        current_app.extensions["smartcity_kg.coverage.analyse"] = found
     return found
 
 

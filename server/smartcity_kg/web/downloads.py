@@ -4,9 +4,9 @@ import base64
 
 from flask import Blueprint, Response, render_template, request
 
-from ..dataset import format_title
-from ..dumps import Dump
-from .linked_data import local_path, publication
+from smartcity_kg.publish.dumps import Dump
+from smartcity_kg.publish.void import format_title
+from smartcity_kg.web.linked_data import local_path, publication
 
 bp = Blueprint("downloads", __name__)
 

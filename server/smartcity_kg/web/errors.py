@@ -3,7 +3,7 @@
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from ..errors import QueryTimeout, SmartcityKgError, WorkerCrashed
+from smartcity_kg.errors import QueryTimeout, SmartcityKgError, WorkerCrashed
 
 
 def init_app(app: Flask) -> None:

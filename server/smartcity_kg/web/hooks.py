@@ -6,7 +6,7 @@ from urllib.parse import unquote_to_bytes
 
 from flask import Flask, g, request
 
-from ..errors import InputError
+from smartcity_kg.errors import InputError
 
 access_log = logging.getLogger("smartcity_kg.access")
 

@@ -20,13 +20,13 @@ from flask import (
     request,
 )
 
-from .. import formats
-from ..errors import NotFound
-from ..formats import ResultKind
-from ..publication import Publication, serialize_description
-from ..resource_view import LANGUAGES, Viewer
-from .errors import render_error
-from .negotiation import negotiate
+from smartcity_kg.errors import NotFound
+from smartcity_kg.publish.page import LANGUAGES, Viewer
+from smartcity_kg.publish.publication import Publication, serialize_description
+from smartcity_kg.rdf import formats
+from smartcity_kg.rdf.formats import ResultKind
+from smartcity_kg.web.errors import render_error
+from smartcity_kg.web.negotiation import negotiate
 
 bp = Blueprint("linked_data", __name__)
 
@@ -37,11 +37,11 @@ LINK_SCHEMES = ("http", "https")
 
 def publication() -> Publication:
     """Return this process's Publication over the engine's store, building it on first use."""
-    found = current_app.extensions.get("smartcity_kg.publication")
+    found = current_app.extensions.get("smartcity_kg.publish.publication")
     if found is None:
-        store = current_app.extensions["smartcity_kg.engine"].store
+        store = current_app.extensions["smartcity_kg.sparql.engine"].store
         found = Publication(store, current_app.config["SMARTCITY_KG"].base_iri)
-        current_app.extensions["smartcity_kg.publication"] = found
+        current_app.extensions["smartcity_kg.publish.publication"] = found
     return found
 
 
@@ -65,7 +65,7 @@ def resource(path: str):
 @bp.get("/.well-known/void")
 def well_known_void():
     """Answer with the dataset's VoID and DCAT description (RDF by Accept, Turtle by default)."""
-    fmt = negotiate(ResultKind.GRAPH) or formats.default_format(ResultKind.GRAPH)
+    fmt = negotiate(ResultKind.GRAPH)  # never None without html=True
     response = rdf_document(publication().description.iri, fmt)
     document_path = local_path(publication().description.iri)
     response.headers["Content-Location"] = f"{document_path}.{fmt.extension}"

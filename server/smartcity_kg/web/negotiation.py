@@ -2,9 +2,9 @@
 
 from flask import request
 
-from .. import formats
-from ..errors import NotAcceptable
-from ..formats import ResultFormat, ResultKind
+from smartcity_kg.errors import NotAcceptable
+from smartcity_kg.rdf import formats
+from smartcity_kg.rdf.formats import ResultFormat, ResultKind
 
 HTML = "text/html"
 

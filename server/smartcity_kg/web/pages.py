@@ -7,9 +7,9 @@ no configuration of its own and the page works offline.
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
-from .. import formats
-from ..catalog import Catalog, NamedQuery, dataset_prefixes
-from ..errors import NotFound
+from smartcity_kg.errors import NotFound
+from smartcity_kg.rdf import formats
+from smartcity_kg.sparql.catalog import Catalog, NamedQuery, dataset_prefixes
 
 bp = Blueprint("pages", __name__)
 
@@ -32,7 +32,7 @@ def index():
 
 def render_query_page(name: str | None = None):
     """Return the query page for this request; an unknown named query shows a 404 page."""
-    catalogue: Catalog = current_app.extensions["smartcity_kg.catalog"]
+    catalogue: Catalog = current_app.extensions["smartcity_kg.sparql.catalog"]
     name = name or request.args.get("name") or None
     initial = {"name": None, "values": {}, "query": request.args.get("query") or "", "error": None}
     status = 200

@@ -10,13 +10,13 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request, url_for
 
-from .. import formats
-from ..catalog import BoundQuery, Catalog, load_catalog
-from ..engine import QueryResult, query_id
-from ..errors import InputError, NotAcceptable
-from .negotiation import negotiate
-from .pages import render_query_page
-from .sparql import engine, result_response
+from smartcity_kg.errors import InputError, NotAcceptable
+from smartcity_kg.rdf import formats
+from smartcity_kg.sparql.catalog import BoundQuery, Catalog, load_catalog
+from smartcity_kg.sparql.engine import QueryResult, query_id
+from smartcity_kg.web.negotiation import negotiate
+from smartcity_kg.web.pages import render_query_page
+from smartcity_kg.web.sparql import engine, result_response
 
 bp = Blueprint("queries", __name__)
 
@@ -26,12 +26,14 @@ HTML = "text/html"
 
 def init_app(app: Flask, catalogue: Catalog | None = None) -> None:
     """Load the catalogue at start-up (a broken file stops the app, naming it) and serve it."""
-    app.extensions["smartcity_kg.catalog"] = catalogue if catalogue is not None else load_catalog()
+    app.extensions["smartcity_kg.sparql.catalog"] = (
+        catalogue if catalogue is not None else load_catalog()
+    )
     app.register_blueprint(bp)
 
 
 def catalogue() -> Catalog:
-    return current_app.extensions["smartcity_kg.catalog"]
+    return current_app.extensions["smartcity_kg.sparql.catalog"]
 
 
 @bp.get("/queries")

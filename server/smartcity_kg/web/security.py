@@ -9,12 +9,13 @@ echoes a client's text is never run as HTML or script.
 import ipaddress
 import math
 import threading
-from collections import OrderedDict
 from time import monotonic
 
 from flask import Flask, current_app, request
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from smartcity_kg.lru import Lru
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -103,8 +104,8 @@ class RateLimiter:
         self.capacity = float(per_minute)
         self.rate = per_minute / 60.0  # tokens a second
         self._clock = clock
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # (tokens, at)
-        self._lock = threading.Lock()
+        self._buckets = Lru(self.MAX_CLIENTS)  # client -> (tokens, at)
+        self._lock = threading.Lock()  # one read-and-write of a bucket at a time
 
     def take(self, client: str) -> int:
         """Spend one request of `client`; return 0 if allowed, else the seconds to wait."""
@@ -112,15 +113,12 @@ class RateLimiter:
         with self._lock:
             tokens = self._tokens(client, now)
             allowed = tokens >= 1
-            self._buckets[client] = (tokens - 1 if allowed else tokens, now)
-            self._buckets.move_to_end(client)
-            while len(self._buckets) > self.MAX_CLIENTS:
-                self._buckets.popitem(last=False)
+            self._buckets.put(client, (tokens - 1 if allowed else tokens, now))
         return 0 if allowed else max(1, math.ceil((1 - tokens) / self.rate))
 
     def __len__(self) -> int:
         return len(self._buckets)
 
     def _tokens(self, client: str, now: float) -> float:
-        tokens, at = self._buckets.get(client, (self.capacity, now))
+        tokens, at = self._buckets.get(client) or (self.capacity, now)
         return min(self.capacity, tokens + (now - at) * self.rate)

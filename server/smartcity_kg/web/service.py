@@ -1,29 +1,25 @@
 """What the service says about itself: the SPARQL 1.1 Service Description and /healthz."""
 
-import importlib
-import importlib.util
-
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from .. import __version__
-from ..formats import FORMATS, ResultKind
-from ..graph import graph_iri
-from .negotiation import negotiate
+from smartcity_kg import __version__
+from smartcity_kg.quality.shacl import validate_store
+from smartcity_kg.rdf.files import graph_iri
+from smartcity_kg.rdf.formats import FORMATS, ResultKind
+from smartcity_kg.rdf.vocab import RDF_TYPE, SD
+from smartcity_kg.web.negotiation import negotiate
+from smartcity_kg.web.pages import render_query_page
 
 bp = Blueprint("service", __name__)
 
-SD = "http://www.w3.org/ns/sparql-service-description#"
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 PREFIXES = {"sd": SD, "formats": "http://www.w3.org/ns/formats/"}
-# Checked once at import: the validation module may not exist yet in every checkout.
-HAS_VALIDATION = importlib.util.find_spec("smartcity_kg.validate") is not None
 
 
 @bp.get("/healthz")
 def healthz():
     """Report the release, the size of the data and whether it conforms to the shapes."""
-    engine = current_app.extensions["smartcity_kg.engine"]
+    engine = current_app.extensions["smartcity_kg.sparql.engine"]
     return jsonify(
         status="ok",
         release=__version__,
@@ -36,8 +32,7 @@ def healthz():
 def data_conforms(store: ox.Store) -> bool | None:
     """Return whether the data conforms to the shapes, validated once per app (it is slow).
 
-    None when the validation module is absent or the store has no packaged data graph
-    (`serve --data` with other files).
+    None when the store has no packaged data graph (`serve --data` with other files).
     """
     cache = current_app.extensions.setdefault("smartcity_kg.conforms", {})
     if "value" not in cache:
@@ -53,41 +48,28 @@ def check_conformance(app, known: bool | None = None) -> None:
     if known is not None:
         app.extensions["smartcity_kg.conforms"] = {"value": known}
     with app.app_context():
-        data_conforms(app.extensions["smartcity_kg.engine"].store)
+        data_conforms(app.extensions["smartcity_kg.sparql.engine"].store)
 
 
 def _validate(store: ox.Store) -> bool | None:
-    validate = importlib.import_module("smartcity_kg.validate") if HAS_VALIDATION else None
-    check = getattr(validate, "validate_store", None)
-    if check is None or ox.NamedNode(graph_iri("data")) not in set(store.named_graphs()):
+    if ox.NamedNode(graph_iri("data")) not in set(store.named_graphs()):
         return None
-    return bool(check(store).conforms)
+    return bool(validate_store(store).conforms)
 
 
 def service_description() -> Response:
     """Answer a plain GET of the endpoint: the query page for browsers, else the description."""
     fmt = negotiate(ResultKind.GRAPH, html=True)
     if fmt is None:
-        page = query_page()
-        if page is not None:
-            response = current_app.make_response(page)
-            response.vary.add("Accept")
-            return response
-        fmt = negotiate(ResultKind.GRAPH)
-    engine = current_app.extensions["smartcity_kg.engine"]
+        response = current_app.make_response(render_query_page())
+        response.vary.add("Accept")
+        return response
+    engine = current_app.extensions["smartcity_kg.sparql.engine"]
     triples = describe_service(request.base_url, named_graphs(engine.store))
     body = ox.serialize(triples, format=fmt.oxigraph, prefixes=PREFIXES)
     response = Response(body, content_type=fmt.content_type)
     response.vary.add("Accept")
     return response
-
-
-def query_page():
-    """Return the HTML query page from web/pages.py if it exists yet, else None."""
-    if importlib.util.find_spec(f"{__package__}.pages") is None:
-        return None
-    render = getattr(importlib.import_module(f"{__package__}.pages"), "render_query_page", None)
-    return render() if render else None
 
 
 def named_graphs(store: ox.Store) -> list[str]:

@@ -4,13 +4,12 @@ import io
 
 from flask import Blueprint, Response, current_app, g, request
 
-from .. import sparql
-from ..engine import Dataset, QueryEngine, QueryResult, query_id
-from ..errors import InputError, PayloadTooLarge, UnsupportedMediaType
-from ..sparql import UpdateRefused
-from .hooks import check_utf8_parameters
-from .negotiation import negotiate
-from .service import service_description
+from smartcity_kg.errors import InputError, PayloadTooLarge, UnsupportedMediaType, UpdateRefused
+from smartcity_kg.rdf import sparql_text
+from smartcity_kg.sparql.engine import ProtocolDataset, QueryEngine, QueryResult, query_id
+from smartcity_kg.web.hooks import check_utf8_parameters
+from smartcity_kg.web.negotiation import negotiate
+from smartcity_kg.web.service import service_description
 
 bp = Blueprint("sparql", __name__)
 
@@ -28,8 +27,8 @@ def endpoint():
     query = read_query()
     if query is None:
         return service_description()
-    info = sparql.inspect(query)
-    sparql.check_allowed(info)
+    info = sparql_text.inspect(query)
+    sparql_text.check_allowed(info)
     fmt = negotiate(info.kind) if info.kind else None
     g.query_id = query_id(query)
     result = engine().run(query, format=fmt, dataset=read_dataset())
@@ -37,7 +36,7 @@ def endpoint():
 
 
 def engine() -> QueryEngine:
-    return current_app.extensions["smartcity_kg.engine"]
+    return current_app.extensions["smartcity_kg.sparql.engine"]
 
 
 @bp.before_request
@@ -114,9 +113,9 @@ def _dataset_params() -> bool:
     return any(k in request.values for k in ("default-graph-uri", "named-graph-uri"))
 
 
-def read_dataset() -> Dataset:
+def read_dataset() -> ProtocolDataset:
     """Return the dataset named by default-graph-uri and named-graph-uri (URL or form)."""
-    return Dataset(
+    return ProtocolDataset(
         default_graphs=tuple(request.values.getlist("default-graph-uri")),
         named_graphs=tuple(request.values.getlist("named-graph-uri")),
     )
