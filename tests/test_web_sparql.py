@@ -12,6 +12,7 @@ from rdflib.query import Result
 from smartcity_kg import __version__
 from smartcity_kg.config import Config
 from smartcity_kg.rdf.files import GraphSource, graph_iri
+from smartcity_kg.sparql.engine import QueryEngine
 from smartcity_kg.web import create_app
 
 SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -351,10 +352,12 @@ def test_healthz_reports_release_size_and_conformance(client):
          "<https://w3id.org/smartcity-kr/def#SupportingInstitution> .", False),
     ],
 )  # fmt: skip
-def test_healthz_validates_the_packaged_data_graph(stores, tmp_path, turtle, conforms):
+def test_healthz_validates_the_packaged_data_graph(tmp_path, turtle, conforms):
+    """In memory: a directory or remote store refuses data that does not conform at load."""
     data = tmp_path / "data.ttl"
     data.write_text(turtle + "\n")
-    with stores.holding([GraphSource(graph_iri("data"), (data,))]).engine() as engine:
+    sources = [GraphSource(graph_iri("data"), (data,))]
+    with QueryEngine(Config(workers=1, fast_lane=0), sources) as engine:
         health = json.loads(create_app(engine=engine).test_client().get("/healthz").data)
     assert health["conforms"] is conforms
 
