@@ -489,10 +489,11 @@ def oxigraph_w3c(stores):
 def store_app(packaged_store):
     """The app over the packaged graph in the store kind under test, one per module."""
     from smartcity_kg.web import create_app
+    from smartcity_kg.web.state import state
 
     app = create_app(packaged_store.config(workers=1))
     yield app
-    app.extensions["smartcity_kg.sparql.engine"].close()
+    state(app).engine.close()
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import rdflib
 
 from smartcity_kg.config import BASE_IRI
 from smartcity_kg.publish.context import build_context
-from smartcity_kg.publish.dumps import Dumps
+from smartcity_kg.publish.dumps import Dumps, triple_key
 from smartcity_kg.publish.void import DatasetDescription
 from smartcity_kg.rdf.vocab import DCAT, SPDX, VOID
 
@@ -34,7 +34,7 @@ def stated(description, subject, predicate) -> list:
 
 
 def count(store, pattern: str, what: str = "*") -> int:
-    """Count with a query written independently of the one dataset.py runs."""
+    """Count with a query written independently of the one publish/void.py runs."""
     query = f"SELECT (COUNT({what}) AS ?n) WHERE {{ {pattern} }}"
     return int(next(iter(store.query(query, use_default_graph_as_union=True)))["n"].value)
 
@@ -100,6 +100,24 @@ def test_sparql_service_points_to_its_service_description(description):
     assert stated(description, service, DCAT + "endpointURL") == [ox.NamedNode(BASE_IRI + "sparql")]
     assert stated(description, service, DCAT + "endpointDescription")
     assert stated(description, service, DCAT + "servesDataset") == [DATASET]
+
+
+def test_the_outline_and_each_documents_figures_make_the_whole_description(description):
+    whole = description.triples()
+    documents = {t.subject.value.split("#", 1)[0] for t in whole}
+    assert BASE_IRI + "graph/data" in documents
+    figures = [t for document in documents for t in description.figures(document)]
+    assert sorted(set(description.outline() + figures), key=triple_key) == whole
+    assert all(isinstance(t.object, ox.Literal) for t in figures)  # so they name no new IRI
+    assert description.figures(BASE_IRI + "institution/kaia") == []
+
+
+def test_a_description_computes_nothing_until_asked_and_the_outline_needs_no_dump(store):
+    dumps = Dumps(store)
+    description = DatasetDescription(store, dumps, BASE_IRI)
+    assert description.outline() and dumps.ready() == []
+    assert description.figures(BASE_IRI + "graph/ontology") and dumps.ready() == []
+    assert description.figures(BASE_IRI + "dataset") and dumps.ready() == dumps.names()
 
 
 def test_context_gives_every_ontology_term_a_key_that_expands_to_it(store):

@@ -5,12 +5,15 @@ import pytest
 
 from smartcity_kg.config import BASE_IRI
 from smartcity_kg.errors import NotFound
+from smartcity_kg.publish.describe import Describer
 from smartcity_kg.publish.page import Viewer
 from smartcity_kg.publish.publication import Publication
 from smartcity_kg.web.linked_data import split_extension
 
 SKG = BASE_IRI + "def#"
 SKOS_PREF = ox.NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel")
+BYTE_SIZE = ox.NamedNode("http://www.w3.org/ns/dcat#byteSize")
+VOID_TRIPLES = ox.NamedNode("http://rdfs.org/ns/void#triples")
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +75,33 @@ def test_version_iri_leads_to_the_ontology(publication, describer):
 def test_dataset_and_named_graph_iris_are_described(describer):
     for iri in ("dataset", "graph/data", "graph/ontology"):
         assert describer.describe(BASE_IRI + iri).triples, iri
+
+
+def test_describing_resources_serialises_no_dump_until_the_dataset_is_described(packaged_graph):
+    fresh = Publication(packaged_graph, BASE_IRI)
+    kaia = fresh.describer.describe(BASE_IRI + "institution/kaia")
+    assert kaia.triples and fresh.dumps.ready() == []
+    graph = fresh.describer.describe(BASE_IRI + "graph/data")
+    assert [t for t in graph.triples if t.predicate == VOID_TRIPLES]  # counted, still no dump
+    assert fresh.dumps.ready() == []
+    dataset = fresh.describer.describe(BASE_IRI + "dataset")
+    assert fresh.dumps.ready() == fresh.dumps.names()
+    sizes = [t for t in dataset.triples if t.predicate == BYTE_SIZE]
+    assert len(sizes) == len(fresh.dumps.names()) == 12
+
+
+def test_every_document_is_described_as_over_the_whole_dataset_description(publication):
+    quads = list(publication.store)  # one list, so both describers share its blank nodes
+    description = publication.description
+    whole = Describer(quads + as_quads(description.triples()), BASE_IRI)
+    lazy = Describer(quads + as_quads(description.outline()), BASE_IRI, description.figures)
+    assert lazy.documents == whole.documents
+    for document in whole.documents:
+        assert lazy.describe(document) == whole.describe(document), document
+
+
+def as_quads(triples) -> list[ox.Quad]:
+    return [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
 
 
 def test_no_described_iri_looks_like_a_document_url(describer):

@@ -2,9 +2,13 @@
 
 import gzip
 import io
+import random
 import subprocess
 import sys
+import threading
 import warnings
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import pyoxigraph as ox
 import pytest
@@ -12,6 +16,7 @@ import rdflib
 from rdflib.compare import isomorphic
 
 from smartcity_kg.cli.commands import main
+from smartcity_kg.publish import dumps as dumps_module
 from smartcity_kg.publish.dumps import DUMP_FORMATS, Dumps, dump_name
 from smartcity_kg.rdf import formats
 from smartcity_kg.rdf.files import GraphSource, load_store, packaged_sources
@@ -116,6 +121,41 @@ def test_turtle_groups_each_subject_once_with_its_type_first(dumps):
                 if line and not line.startswith(("\t", "@prefix"))]  # fmt: skip
     assert len(subjects) == len(set(subjects))
     assert "<https://w3id.org/smartcity-kr/institution/kaia> a " in text
+
+
+def test_a_file_is_serialised_when_first_asked_for_with_only_its_plain_twin(store):
+    fresh = Dumps(store)
+    assert fresh.ready() == []
+    fresh.get("smartcity-kg.trig.gz")
+    assert fresh.ready() == ["smartcity-kg.trig", "smartcity-kg.trig.gz"]
+
+
+def test_each_file_is_serialised_once_however_many_threads_ask_at_once(store, monkeypatch):
+    calls = Counter()
+
+    def counted(name, real):
+        def call(*args, **kwargs):
+            calls[name] += 1
+            return real(*args, **kwargs)
+
+        return call
+
+    for name in ("canonical_quads", "serialize", "gzip_bytes"):
+        monkeypatch.setattr(dumps_module, name, counted(name, getattr(dumps_module, name)))
+    fresh = Dumps(store)
+    start = threading.Barrier(8)
+
+    def fetch(seed: int) -> dict:
+        names = fresh.names()
+        random.Random(seed).shuffle(names)
+        start.wait()
+        return {name: fresh.get(name) for name in names}
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(fetch, range(8)))
+    assert calls == {"canonical_quads": 1, "serialize": 6, "gzip_bytes": 6}
+    for name in fresh.names():
+        assert len({id(answer[name]) for answer in answers}) == 1, name
 
 
 def test_unknown_download_name_is_not_found(dumps):

@@ -21,6 +21,7 @@ from smartcity_kg.sparql.catalog import MAX_PARAM_LENGTH, load_catalog
 from smartcity_kg.store.remote import RemoteStore
 from smartcity_kg.web import create_app
 from smartcity_kg.web.linked_data import is_linkable
+from smartcity_kg.web.state import state
 
 FORM = "application/x-www-form-urlencoded"
 EMPTY_GRAPH = "http://example.org/no-such-graph"
@@ -549,7 +550,7 @@ def app_over(fake_store):
 
     yield make
     for app in apps:
-        app.extensions["smartcity_kg.sparql.engine"].close()
+        state(app).engine.close()
 
 
 BROKEN_FOR_HEALTHZ = ["JSON that is not results", "the wrong variable", "not HTTP at all"]

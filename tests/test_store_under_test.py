@@ -13,6 +13,7 @@ import requests
 from smartcity_kg.rdf.files import load_store
 from smartcity_kg.store.local import ReadOnlyStore
 from smartcity_kg.store.remote import RemoteStore
+from smartcity_kg.web.state import state
 
 KIND = os.environ.get("SMARTCITY_KG_TEST_STORE", "memory")
 STORE_CLASS = {"memory": ox.Store, "dir": ReadOnlyStore, "url": RemoteStore}[KIND]
@@ -25,9 +26,8 @@ def test_the_packaged_graph_is_in_the_store_kind_under_test(packaged_store, pack
 
 
 def test_the_apps_engine_holds_the_store_kind_under_test(store_app, packaged_client):
-    assert isinstance(store_app.extensions["smartcity_kg.sparql.engine"].store, STORE_CLASS)
-    assert isinstance(packaged_client.application.extensions["smartcity_kg.sparql.engine"].store,
-                      STORE_CLASS)  # fmt: skip
+    assert isinstance(state(store_app).engine.store, STORE_CLASS)
+    assert isinstance(state(packaged_client.application).engine.store, STORE_CLASS)
 
 
 def test_test_data_files_go_into_the_store_kind_under_test(stores, w3c_graphs_nq):

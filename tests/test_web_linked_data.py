@@ -12,6 +12,8 @@ import rdflib
 
 from smartcity_kg.config import BASE_IRI
 from smartcity_kg.publish.dumps import Dumps
+from smartcity_kg.web import create_app
+from smartcity_kg.web.state import state
 
 RDF_ACCEPT = {
     "text/turtle": "turtle",
@@ -36,7 +38,7 @@ def client(app):
 
 @pytest.fixture(scope="module")
 def store(app):
-    return app.extensions["smartcity_kg.sparql.engine"].store
+    return state(app).engine.store
 
 
 def local(iri: str) -> str:
@@ -163,6 +165,19 @@ def test_well_known_void_checksums_match_the_bytes_served(client):
         assert served.status_code == 200, url
         assert hashlib.sha256(served.data).hexdigest() == stated, url
         assert len(served.data) == size
+
+
+def test_resource_pages_serialise_no_dump_until_the_void_is_asked_for(app):
+    fresh = create_app(engine=state(app).engine)  # a new app, so a new Publication
+    client = fresh.test_client()
+    assert client.get("/institution/kaia", headers={"Accept": "text/turtle"}).status_code == 303
+    assert client.get("/institution/kaia.html").status_code == 200
+    assert client.get("/institution/kaia.ttl").status_code == 200
+    assert client.get("/graph/data.ttl").status_code == 200
+    dumps = state(fresh).publication.dumps
+    assert dumps.ready() == []
+    assert client.get("/.well-known/void").status_code == 200
+    assert dumps.ready() == dumps.names()
 
 
 def test_downloads_have_validators_and_answer_304(client, store):

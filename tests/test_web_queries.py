@@ -11,7 +11,7 @@ from smartcity_kg.config import Config
 from smartcity_kg.errors import QueryFileError
 from smartcity_kg.sparql.catalog import load_catalog
 from smartcity_kg.sparql.engine import QueryEngine
-from smartcity_kg.web import create_app, queries
+from smartcity_kg.web import create_app, state
 
 KAIA = "https://w3id.org/smartcity-kr/institution/kaia"
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
@@ -257,7 +257,7 @@ def test_list_gives_the_page_size(client):
 
 def test_broken_query_file_stops_the_app_naming_it(engine, tmp_path, monkeypatch):
     (tmp_path / "broken-query.rq").write_text("#+ title: T\n#+ summary: S\nASK {}\n")
-    monkeypatch.setattr(queries, "load_catalog", lambda: load_catalog(tmp_path))
+    monkeypatch.setattr(state, "load_catalog", lambda: load_catalog(tmp_path))
     with pytest.raises(QueryFileError, match=r"broken-query\.rq:2: unknown header key 'summary'"):
         create_app(engine.config, engine=engine)
 

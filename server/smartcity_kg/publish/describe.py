@@ -7,17 +7,19 @@ second request. One document describes a slash IRI together with its hash IRIs
 (`task/…#duty-3` lives in the document of `task/…`), as Cool URIs have it.
 
 The `Describer` works on an in-memory `pyoxigraph.Dataset` (lookups by subject and object, no
-SPARQL), built once per process from the store plus the dataset description, so the IRIs of
-the dataset, its distributions and named graphs resolve like any other.
+SPARQL), built once per process from the store plus the outline of the dataset description, so
+the IRIs of the dataset, its distributions and named graphs resolve like any other. What is
+costly to compute about a document (the counts and checksums of the dataset description) comes
+from `deferred`, asked only when that document is described.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cached_property
 
 import pyoxigraph as ox
 
 from smartcity_kg.errors import NotFound
+from smartcity_kg.lazy import Lazy
 from smartcity_kg.publish.dumps import triple_key
 from smartcity_kg.rdf.vocab import RDFS, SKOS
 
@@ -34,27 +36,47 @@ class Description:
     triples: tuple[ox.Triple, ...]
 
 
-class Describer:
-    """Describe any IRI under `base_iri` that the store uses; built once, read many times."""
+Deferred = Callable[[str], Iterable[ox.Triple]]
 
-    def __init__(self, quads: Iterable[ox.Quad], base_iri: str):
+
+class Describer:
+    """Describe any IRI under `base_iri` that the store uses; built once, read many times.
+
+    `deferred(document)` returns more triples about the document's own resources, computed
+    only when that document is described; they may name no IRI that `quads` do not.
+    """
+
+    def __init__(self, quads: Iterable[ox.Quad], base_iri: str, deferred: Deferred | None = None):
         self.dataset = ox.Dataset(quads)
         self.base = base_iri
+        self._deferred = deferred or _nothing
+        self._documents = Lazy(self._index)
 
     @classmethod
-    def over(cls, store: ox.Store, extra: Iterable[ox.Triple], base_iri: str) -> "Describer":
-        """Describe the store's quads plus `extra` triples (the dataset description)."""
+    def over(
+        cls,
+        store: ox.Store,
+        extra: Iterable[ox.Triple],
+        base_iri: str,
+        deferred: Deferred | None = None,
+    ) -> "Describer":
+        """Describe the store's quads plus `extra` triples (the dataset description's outline)."""
         quads = list(store) + [ox.Quad(t.subject, t.predicate, t.object) for t in extra]
-        return cls(quads, base_iri)
+        return cls(quads, base_iri, deferred)
 
-    @cached_property
+    @property
     def documents(self) -> dict[str, tuple[str, ...]]:
         """Return {document IRI: resources it describes} for every IRI under the base."""
-        found: dict[str, set[str]] = {}
+        return self._documents.get()
+
+    def _index(self) -> dict[str, tuple[str, ...]]:
+        terms = set()  # distinct terms first: hashing a term is cheaper than reading its IRI
         for quad in self.dataset:
-            for term in (quad.subject, quad.predicate, quad.object, quad.graph_name):
-                if isinstance(term, ox.NamedNode) and term.value.startswith(self.base):
-                    found.setdefault(term.value.split("#", 1)[0], set()).add(term.value)
+            terms.update((quad.subject, quad.predicate, quad.object, quad.graph_name))
+        found: dict[str, set[str]] = {}
+        for term in terms:
+            if isinstance(term, ox.NamedNode) and term.value.startswith(self.base):
+                found.setdefault(term.value.split("#", 1)[0], set()).add(term.value)
         return {doc: tuple(sorted(iris)) for doc, iris in sorted(found.items())}
 
     def version_of(self, iri: str) -> str | None:
@@ -76,6 +98,7 @@ class Describer:
             raise NotFound(f"{document} is not a resource of this dataset")
         nodes = [ox.NamedNode(r) for r in resources]
         own = self._closure(t for node in nodes for t in self._outgoing(node))
+        own += self._deferred(document)
         incoming = [t for node in nodes for t in self._incoming(node)]
         incoming += self._closure(
             t.subject for t in incoming if isinstance(t.subject, ox.BlankNode)
@@ -126,6 +149,10 @@ class Describer:
                     seen.add(triple.object)
                     pending.append(triple.object)
         return list(found)
+
+
+def _nothing(document: str) -> list[ox.Triple]:
+    return []
 
 
 def _linked(triples: Iterable[ox.Triple]) -> set[ox.NamedNode]:

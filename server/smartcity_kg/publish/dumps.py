@@ -4,7 +4,8 @@ pyoxigraph writes triples in the order it is given them and labels blank nodes a
 parsed (randomly, per load). So the quads are first canonicalised (blank nodes relabelled from
 the graph's shape) and then sorted, subject by subject with `rdf:type` first. Gzip runs with
 mtime 0 and no file name, so compressed bytes are as stable as the plain ones. The store is
-immutable while serving: `Dumps` computes each file once, on first use.
+immutable while serving: `Dumps` computes each file once, when it is first asked for, so a
+process that never serves a download never pays for one.
 
 Turtle and TriG declare the prefixes of the packaged ontology and data files but no `@base`:
 pyoxigraph would relativise every https IRI against it (`<//sws.geonames.org/…>`), which is
@@ -14,12 +15,13 @@ valid but surprising in a file meant to be read and diffed.
 import gzip
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import cache, cached_property
+from dataclasses import dataclass, field
+from functools import cache, partial
 
 import pyoxigraph as ox
 
 from smartcity_kg.errors import InputError, NotFound
+from smartcity_kg.lazy import Lazy
 from smartcity_kg.rdf import formats
 from smartcity_kg.rdf.formats import ResultFormat
 from smartcity_kg.rdf.vocab import RDF_TYPE
@@ -39,11 +41,10 @@ class Dump:
     format: ResultFormat
     gzipped: bool
     data: bytes
+    sha256: str = field(init=False)  # hex, of the bytes served; hashed once, with the bytes
 
-    @cached_property
-    def sha256(self) -> str:
-        """Return the hex SHA-256 of the bytes served."""
-        return hashlib.sha256(self.data).hexdigest()
+    def __post_init__(self):
+        object.__setattr__(self, "sha256", hashlib.sha256(self.data).hexdigest())
 
     @property
     def size(self) -> int:
@@ -81,39 +82,44 @@ def dump_format(name: str) -> ResultFormat:
 
 
 class Dumps:
-    """Every dump of one store, serialised lazily and kept for the life of the process."""
+    """Every dump of one store, each serialised (and gzipped) on first use, once per process.
+
+    Cheap to make: nothing is read from the store until a file, its size or its checksum is
+    asked for; then only that file (and, for a gzipped one, its plain twin) is written.
+    """
 
     def __init__(self, store: ox.Store):
-        self._store = store
-        self._files: dict[str, Dump] = {}
+        self._quads = Lazy(partial(canonical_quads, store))
+        self._files = {
+            name: Lazy(partial(self._build, name, fmt, gzipped))
+            for name, (fmt, gzipped) in dump_files().items()
+        }
 
     def names(self) -> list[str]:
         """Return every file name, each plain file followed by its gzipped twin."""
-        return list(dump_files())
+        return list(self._files)
 
     def get(self, name: str) -> Dump:
         """Return the dump called `name`, serialising it on first use."""
-        if name not in dump_files():
-            raise NotFound(f"no download called {name!r}; available: {', '.join(self.names())}")
         if name not in self._files:
-            self._files[name] = self._build(name, *dump_files()[name])
-        return self._files[name]
+            raise NotFound(f"no download called {name!r}; available: {', '.join(self.names())}")
+        return self._files[name].get()
 
     def all(self) -> list[Dump]:
         return [self.get(name) for name in self.names()]
+
+    def ready(self) -> list[str]:
+        """Return the names of the files serialised so far, in the order of `names`."""
+        return [name for name, file in self._files.items() if file.ready()]
 
     def for_format(self, fmt: ResultFormat) -> bytes:
         """Return the plain bytes of the dump in `fmt` (for the CLI's export)."""
         return self.get(dump_name(fmt)).data
 
-    @cached_property
-    def quads(self) -> list[ox.Quad]:
-        return canonical_quads(self._store)
-
     def _build(self, name: str, fmt: ResultFormat, gzipped: bool) -> Dump:
         if gzipped:
             return Dump(name, fmt, True, gzip_bytes(self.get(dump_name(fmt)).data))
-        return Dump(name, fmt, False, serialize(self.quads, fmt.oxigraph))
+        return Dump(name, fmt, False, serialize(self._quads.get(), fmt.oxigraph))
 
 
 def canonical_quads(store: ox.Store) -> list[ox.Quad]:

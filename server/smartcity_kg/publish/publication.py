@@ -1,19 +1,22 @@
-"""Everything published about one immutable store, computed once, on first use.
+"""Everything published about one immutable store, each part computed once, on first use.
 
-The dumps, the VoID/DCAT description (which needs the dumps' checksums), the describer (which
-needs the description, so the dataset's own IRIs resolve) and the JSON-LD context share one
-store; the web app keeps one `Publication` per process and the CLI builds its own.
+The dumps, the VoID/DCAT description, the describer and the JSON-LD context share one store;
+the web app keeps one `Publication` per process and the CLI builds its own. Describing a
+resource builds the describer over the store and the description's outline only: the dumps
+are serialised when one is downloaded or when the dataset's own description (which states
+their sizes and checksums) is asked for.
 """
 
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import partial
 
 import pyoxigraph as ox
 
+from smartcity_kg.lazy import Lazy
 from smartcity_kg.publish.context import context_bytes
 from smartcity_kg.publish.describe import Describer
 from smartcity_kg.publish.dumps import Dumps, prefixes, serialize_triples, triple_key
-from smartcity_kg.publish.void import DESCRIPTION_PREFIXES, DatasetDescription
+from smartcity_kg.publish.void import DESCRIPTION_PREFIXES, DatasetDescription, header_triples
 from smartcity_kg.rdf.vocab import DCT
 
 
@@ -23,32 +26,32 @@ class Publication:
     def __init__(self, store: ox.Store, base_iri: str):
         self.store = store
         self.base = base_iri
+        self.dumps = Dumps(store)  # these two compute nothing until asked
+        self.description = DatasetDescription(store, self.dumps, base_iri)
+        self._describer = Lazy(self._build_describer)
+        self._context = Lazy(partial(context_bytes, store))
 
-    @cached_property
-    def dumps(self) -> Dumps:
-        return Dumps(self.store)
-
-    @cached_property
-    def description(self) -> DatasetDescription:
-        return DatasetDescription(self.store, self.dumps, self.base)
-
-    @cached_property
+    @property
     def describer(self) -> Describer:
-        return Describer.over(self.store, self.description.triples(), self.base)
+        return self._describer.get()
 
-    @cached_property
+    @property
     def context(self) -> bytes:
-        return context_bytes(self.store)
+        return self._context.get()
 
-    @cached_property
+    @property
     def modified(self) -> datetime:
         """Return the dataset's dct:modified (from its header) as an aware datetime."""
         dates = [
             t.object.value
-            for t in self.description.triples()
+            for t in header_triples(self.base)
             if t.subject.value == self.description.iri and t.predicate.value == DCT + "modified"
         ]
         return datetime.fromisoformat(max(dates)).replace(tzinfo=UTC)
+
+    def _build_describer(self) -> Describer:
+        outline = self.description.outline()
+        return Describer.over(self.store, outline, self.base, self.description.figures)
 
 
 def serialize_description(triples, fmt: ox.RdfFormat) -> bytes:

@@ -1,9 +1,14 @@
-"""The dataset's VoID and DCAT description, computed from the store, and its JSON-LD context.
+"""The dataset's VoID and DCAT description, computed from the store and the dumps.
 
 Only what a person must decide (title, licence, publisher, dates) is written by hand, in
 `dataset-header.ttl`. Statistics come from SPARQL over the store, sizes and checksums from the
 dump bytes actually served, the vocabularies and example resources from the data, so the
 description cannot drift from what is published.
+
+It comes in three parts, each computed when first asked for: the counts (VoID statistics of
+the dataset and of each named graph), the dumps' sizes and checksums (which need every dump
+serialised), and the outline, everything else: every IRI the description mentions is in the
+outline, and the two others add only literals. Describing a resource needs the outline only.
 """
 
 from functools import cache
@@ -11,7 +16,8 @@ from importlib import resources
 
 import pyoxigraph as ox
 
-from smartcity_kg.publish.dumps import Dumps, triple_key
+from smartcity_kg.lazy import Lazy
+from smartcity_kg.publish.dumps import Dumps, dump_files, triple_key
 from smartcity_kg.rdf.vocab import DCAT, DCT, RDF, SPDX, VOID, XSD
 
 IANA_MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
@@ -39,6 +45,7 @@ SELECT ?terms ?space ?class (MIN(STR(?s)) AS ?example) WHERE {
 GROUP BY ?terms ?space ?class
 """
 TERMS_QUERY = "SELECT DISTINCT ?term WHERE { { ?s ?term ?o } UNION { ?s a ?term } }"
+GRAPHS_QUERY = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 
 def statistics(store: ox.Store, space: str, *, per_graph: bool = False) -> dict:
@@ -58,33 +65,73 @@ def statistics(store: ox.Store, space: str, *, per_graph: bool = False) -> dict:
 
 
 class DatasetDescription:
-    """VoID and DCAT about the store and its dumps, built once per process on first use."""
+    """VoID and DCAT about the store and its dumps; each part computed once, on first use."""
 
     def __init__(self, store: ox.Store, dumps: Dumps, base_iri: str):
         self._store = store
         self._dumps = dumps
         self.base = base_iri
         self.iri = base_iri + "dataset"
-        self._triples: list[ox.Triple] | None = None
+        self._graphs = Lazy(self._named_graphs)
+        self._outline = Lazy(self._draw_outline)
+        self._counts = Lazy(self._count)
+        self._dump_figures = Lazy(self._measure_dumps)
+        self._triples = Lazy(self._assemble)
 
     def triples(self) -> list[ox.Triple]:
-        """Return the description: the hand-written header plus everything computed."""
-        if self._triples is None:
-            found = header_triples(self.base) + self._statistics() + self._links()
-            found += self._distributions() + self._service()
-            self._triples = sorted(set(found), key=triple_key)
-        return self._triples
+        """Return the whole description: the outline, the counts and the dumps' figures."""
+        return self._triples.get()
 
-    def _statistics(self) -> list[ox.Triple]:
+    def outline(self) -> list[ox.Triple]:
+        """Return the description less its counts, sizes and checksums (all literals).
+
+        The hand-written header, the subsets, links, distributions and service: every IRI the
+        description mentions is here, and nothing here needs a dump serialised.
+        """
+        return self._outline.get()
+
+    def figures(self, document: str) -> list[ox.Triple]:
+        """Return the computed literals about the resources of `document` (an IRI without '#').
+
+        Counts for the dataset and for each named graph; for the dataset, also the size and
+        checksum of every dump, so only describing the dataset itself serialises the dumps.
+        """
+        found = []
+        if document == self.iri or document in self._graphs.get():
+            found += self._counts.get()
+        if document == self.iri:
+            found += self._dump_figures.get()
+        return [t for t in found if t.subject.value.split("#", 1)[0] == document]
+
+    def _assemble(self) -> list[ox.Triple]:
+        found = self.outline() + self._counts.get() + self._dump_figures.get()
+        return sorted(set(found), key=triple_key)
+
+    def _draw_outline(self) -> list[ox.Triple]:
+        found = header_triples(self.base) + self._subsets() + self._links()
+        return found + self._distributions() + self._service()
+
+    def _named_graphs(self) -> list[str]:
+        """Return the IRIs of the named graphs that hold a triple, in IRI order."""
+        rows = self._store.query(GRAPHS_QUERY, use_default_graph_as_union=True)
+        return sorted(row["g"].value for row in rows)
+
+    def _subsets(self) -> list[ox.Triple]:
         dataset = ox.NamedNode(self.iri)
-        found = _stat_triples(dataset, statistics(self._store, self.base))
-        for graph, stats in statistics(self._store, self.base, per_graph=True).items():
+        found = []
+        for graph in self._graphs.get():
             subset = ox.NamedNode(graph)
             found += [
                 _t(dataset, VOID + "subset", subset),
                 _t(subset, RDF + "type", VOID + "Dataset"),
             ]
-            found += _stat_triples(subset, stats)
+        return found
+
+    def _count(self) -> list[ox.Triple]:
+        """Return the VoID statistics of the dataset and of each named graph."""
+        found = _stat_triples(ox.NamedNode(self.iri), statistics(self._store, self.base))
+        for graph, stats in statistics(self._store, self.base, per_graph=True).items():
+            found += _stat_triples(ox.NamedNode(graph), stats)
         return found
 
     def _links(self) -> list[ox.Triple]:
@@ -115,40 +162,43 @@ class DatasetDescription:
         return sorted({row["example"].value for row in rows})
 
     def _distributions(self) -> list[ox.Triple]:
+        """Describe every dump but its size and checksum, which need it written."""
         dataset = ox.NamedNode(self.iri)
         found = []
-        for dump in self._dumps.all():
-            dist = ox.NamedNode(f"{self.iri}#dist-{dump.name.split('.', 1)[1].replace('.', '-')}")
-            url = ox.NamedNode(f"{self.base}downloads/{dump.name}")
-            checksum = ox.NamedNode(f"{dist.value}-sha256")
-            media = IANA_MEDIA_TYPES + dump.format.media_type
+        for name, (fmt, gzipped) in dump_files().items():
+            dist, checksum = _distribution(self.iri, name)
+            url = ox.NamedNode(f"{self.base}downloads/{name}")
+            media = IANA_MEDIA_TYPES + fmt.media_type
+            title = format_title(fmt) + (" (gzip)" if gzipped else "")
             found += [
                 _t(dataset, DCAT + "distribution", dist),
                 _t(dataset, VOID + "dataDump", url),
                 _t(dist, RDF + "type", DCAT + "Distribution"),
-                _t(
-                    dist,
-                    DCT + "title",
-                    ox.Literal(
-                        format_title(dump.format) + (" (gzip)" if dump.gzipped else ""),
-                        language="en",
-                    ),
-                ),
-                _t(dist, DCT + "format", ox.NamedNode(dump.format.iri)),
+                _t(dist, DCT + "title", ox.Literal(title, language="en")),
+                _t(dist, DCT + "format", ox.NamedNode(fmt.iri)),
                 _t(dist, DCAT + "mediaType", ox.NamedNode(media)),
                 _t(dist, DCAT + "downloadURL", url),
                 _t(dist, DCAT + "accessURL", ox.NamedNode(self.base + "downloads")),
-                _t(dist, DCAT + "byteSize", _typed(dump.size, "nonNegativeInteger")),
                 _t(dist, SPDX + "checksum", checksum),
                 _t(checksum, RDF + "type", SPDX + "Checksum"),
                 _t(checksum, SPDX + "algorithm", SPDX + "checksumAlgorithm_sha256"),
-                _t(checksum, SPDX + "checksumValue", _typed(dump.sha256, "hexBinary")),
                 _t(dist, DCT + "license", ox.NamedNode(self._license())),
             ]
-            if dump.gzipped:
+            if gzipped:
                 found.append(
                     _t(dist, DCAT + "compressFormat", IANA_MEDIA_TYPES + "application/gzip")
                 )
+        return found
+
+    def _measure_dumps(self) -> list[ox.Triple]:
+        """Return every dump's size and checksum: this serialises every dump."""
+        found = []
+        for dump in self._dumps.all():
+            dist, checksum = _distribution(self.iri, dump.name)
+            found += [
+                _t(dist, DCAT + "byteSize", _typed(dump.size, "nonNegativeInteger")),
+                _t(checksum, SPDX + "checksumValue", _typed(dump.sha256, "hexBinary")),
+            ]
         return found
 
     def _service(self) -> list[ox.Triple]:
@@ -191,6 +241,12 @@ def namespace(iri: str) -> str:
     if cut < 0:
         cut = iri.rfind(":")
     return iri[: cut + 1]
+
+
+def _distribution(dataset: str, name: str) -> tuple[ox.NamedNode, ox.NamedNode]:
+    """Return the IRIs of the distribution of the dump `name` and of its checksum."""
+    dist = f"{dataset}#dist-{name.split('.', 1)[1].replace('.', '-')}"
+    return ox.NamedNode(dist), ox.NamedNode(dist + "-sha256")
 
 
 def _stat_triples(subject: ox.NamedNode, stats: dict) -> list[ox.Triple]:

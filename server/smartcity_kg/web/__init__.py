@@ -1,4 +1,4 @@
-"""The Flask adapter: an app factory wiring the query engine, blueprints and error rendering."""
+"""The Flask adapter: an app factory wiring the shared state, blueprints and error rendering."""
 
 from flask import Flask
 
@@ -15,7 +15,6 @@ def create_app(config: Config | None = None, *, engine: QueryEngine | None = Non
         MAX_FORM_MEMORY_SIZE=config.max_body_bytes,
         SMARTCITY_KG=config,
     )
-    app.extensions["smartcity_kg.sparql.engine"] = engine or QueryEngine(config)
 
     from smartcity_kg.web import (
         coverage,
@@ -28,15 +27,17 @@ def create_app(config: Config | None = None, *, engine: QueryEngine | None = Non
         security,
         service,
         sparql,
+        state,
     )
 
+    state.init_app(app, engine or QueryEngine(config))
     errors.init_app(app)
     hooks.init_app(app)
     security.init_app(app)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(service.bp)
     app.register_blueprint(pages.bp)
-    queries.init_app(app)
+    app.register_blueprint(queries.bp)
     app.register_blueprint(downloads.bp)
     app.register_blueprint(coverage.bp)
     app.register_blueprint(linked_data.bp)  # last: its /<path:path> answers every minted IRI

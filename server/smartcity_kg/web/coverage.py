@@ -5,34 +5,24 @@ it, opened in the query page with the cell's keys as parameters. The results are
 per process from the engine's store (the data never changes while serving).
 """
 
-from flask import Blueprint, Response, current_app, make_response, render_template, request, url_for
+from flask import Blueprint, Response, make_response, render_template, url_for
 
-from smartcity_kg.coverage.analyse import analyse
 from smartcity_kg.coverage.model import Coverage, TaskRef
 from smartcity_kg.coverage.render import render
 from smartcity_kg.coverage.tables import VIEWS, tables
 from smartcity_kg.coverage.words import PAGE_TEXT, TEXT
 from smartcity_kg.errors import NotFound
-from smartcity_kg.web.linked_data import LANG_COOKIE, local_path, reader_language
+from smartcity_kg.web.links import local_path, reader_language, remember_language
+from smartcity_kg.web.state import state
 
 bp = Blueprint("coverage", __name__)
-
-
-def coverage() -> Coverage:
-    """Return the coverage of the engine's store, computed on first use."""
-    found = current_app.extensions.get("smartcity_kg.coverage.analyse")
-    if found is None:
-        store = current_app.extensions["smartcity_kg.sparql.engine"].store
-        found = analyse(store, current_app.extensions.get("smartcity_kg.sparql.catalog"))
-        current_app.extensions["smartcity_kg.coverage.analyse"] = found
-    return found
 
 
 @bp.get("/coverage")
 def page():
     """Show the heatmap, the matrix and the other analyses in the reader's language."""
     lang = reader_language()
-    found = coverage()
+    found = state().coverage
     html = render_template(
         "coverage.html",
         lang=lang,
@@ -44,12 +34,7 @@ def page():
         reasons=_reasons(found, lang),
         tables=[tables(found, view, lang)[0] for view in ("institution", "programme", "overlap")],
     )
-    response = make_response(html)
-    response.vary.add("Accept-Language")
-    response.vary.add("Cookie")
-    if request.args.get("lang") == lang:
-        response.set_cookie(LANG_COOKIE, lang, samesite="Lax", max_age=365 * 24 * 3600)
-    return response
+    return remember_language(make_response(html), lang)
 
 
 @bp.get("/coverage/<view>.csv")
@@ -58,7 +43,7 @@ def download(view: str):
     if view not in VIEWS:
         raise NotFound(f"no coverage table {view!r}; the tables are: {', '.join(VIEWS)}")
     lang = reader_language()
-    body = render(tables(coverage(), view, lang), "csv", lang)
+    body = render(tables(state().coverage, view, lang), "csv", lang)
     response = Response(body, content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="coverage-{view}-{lang}.csv"'
     response.vary.add("Accept-Language")

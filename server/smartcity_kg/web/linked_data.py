@@ -10,39 +10,22 @@ on Accept, so each has one stable URL to link, cache and cite. Hash IRIs (`def#T
 import hashlib
 from urllib.parse import urlsplit
 
-from flask import (
-    Blueprint,
-    Response,
-    current_app,
-    make_response,
-    redirect,
-    render_template,
-    request,
-)
+from flask import Blueprint, Response, make_response, redirect, render_template, request
 
 from smartcity_kg.errors import NotFound
 from smartcity_kg.publish.page import LANGUAGES, Viewer
-from smartcity_kg.publish.publication import Publication, serialize_description
+from smartcity_kg.publish.publication import serialize_description
 from smartcity_kg.rdf import formats
 from smartcity_kg.rdf.formats import ResultKind
 from smartcity_kg.web.errors import render_error
+from smartcity_kg.web.links import local_path, reader_language, remember_language
 from smartcity_kg.web.negotiation import negotiate
+from smartcity_kg.web.state import state
 
 bp = Blueprint("linked_data", __name__)
 
 HTML_EXTENSION = "html"
-LANG_COOKIE = "lang"
 LINK_SCHEMES = ("http", "https")
-
-
-def publication() -> Publication:
-    """Return this process's Publication over the engine's store, building it on first use."""
-    found = current_app.extensions.get("smartcity_kg.publish.publication")
-    if found is None:
-        store = current_app.extensions["smartcity_kg.sparql.engine"].store
-        found = Publication(store, current_app.config["SMARTCITY_KG"].base_iri)
-        current_app.extensions["smartcity_kg.publish.publication"] = found
-    return found
 
 
 @bp.get("/<path:path>")
@@ -51,8 +34,8 @@ def resource(path: str):
     stem, ext = split_extension(path)
     if ext is not None:
         return document(stem, ext)
-    iri = publication().base + path
-    describer = publication().describer
+    iri = state().base_iri + path
+    describer = state().publication.describer
     target = describer.version_of(iri) or iri
     describer.describe(target)  # raises NotFound for an IRI we do not use
     fmt = negotiate(ResultKind.GRAPH, html=True)
@@ -66,8 +49,9 @@ def resource(path: str):
 def well_known_void():
     """Answer with the dataset's VoID and DCAT description (RDF by Accept, Turtle by default)."""
     fmt = negotiate(ResultKind.GRAPH)  # never None without html=True
-    response = rdf_document(publication().description.iri, fmt)
-    document_path = local_path(publication().description.iri)
+    iri = state().publication.description.iri
+    response = rdf_document(iri, fmt)
+    document_path = local_path(iri)
     response.headers["Content-Location"] = f"{document_path}.{fmt.extension}"
     response.vary.add("Accept")
     return response
@@ -76,8 +60,9 @@ def well_known_void():
 @bp.get("/context.jsonld")
 def context():
     """Serve the JSON-LD context, so clients can compact our data to short keys."""
-    response = Response(publication().context, content_type="application/ld+json")
-    response.set_etag(_etag(publication().context))
+    body = state().publication.context
+    response = Response(body, content_type="application/ld+json")
+    response.set_etag(_etag(body))
     response.cache_control.public = True
     response.cache_control.max_age = 3600
     return response.make_conditional(request)
@@ -85,14 +70,14 @@ def context():
 
 def document(stem: str, ext: str):
     """Serve the description of the IRI `stem` as HTML or in the RDF format of `ext`."""
-    iri = publication().base + stem
+    iri = state().base_iri + stem
     if ext == HTML_EXTENSION:
         return html_document(iri)
     return rdf_document(iri, formats.by_extension(ext))
 
 
 def rdf_document(iri: str, fmt) -> Response:
-    description = publication().describer.describe(iri)
+    description = state().publication.describer.describe(iri)
     body = serialize_description(description.triples, fmt.oxigraph)
     response = Response(body, content_type=fmt.content_type)
     response.headers["Link"] = f'<{description.document}>; rel="describes"'
@@ -101,9 +86,10 @@ def rdf_document(iri: str, fmt) -> Response:
 
 
 def html_document(iri: str):
-    description = publication().describer.describe(iri)
+    describer = state().publication.describer
+    description = describer.describe(iri)
     lang = reader_language()
-    view = Viewer(publication().describer, lang, request.script_root).view(description)
+    view = Viewer(describer, lang, request.script_root).view(description)
     page = render_template(
         "resource.html",
         view=view,
@@ -113,12 +99,7 @@ def html_document(iri: str):
         local=local_path(description.document),
         describe_query=f"DESCRIBE <{description.document}>",
     )
-    response = make_response(page)
-    response.vary.add("Accept-Language")
-    response.vary.add("Cookie")
-    if request.args.get("lang") in LANGUAGES:
-        response.set_cookie(LANG_COOKIE, lang, samesite="Lax", max_age=365 * 24 * 3600)
-    return response
+    return remember_language(make_response(page), lang)
 
 
 @bp.app_template_test("linkable")
@@ -135,14 +116,6 @@ def is_linkable(href: str | None) -> bool:
     return scheme in LINK_SCHEMES or (not scheme and (href or "").startswith("/"))
 
 
-def reader_language() -> str:
-    """Pick the page language: ?lang=, then the switch's cookie, then Accept-Language."""
-    for candidate in (request.args.get("lang"), request.cookies.get(LANG_COOKIE)):
-        if candidate in LANGUAGES:
-            return candidate
-    return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
-
-
 def split_extension(path: str) -> tuple[str, str | None]:
     """Split `institution/kaia.ttl` into ('institution/kaia', 'ttl'); no known extension, None."""
     stem, dot, ext = path.rpartition(".")
@@ -156,11 +129,6 @@ def _rdf_extension(ext: str) -> bool:
     return fmt is not None and fmt.kind is ResultKind.GRAPH
 
 
-def local_path(iri: str) -> str:
-    """Return this server's path for an IRI under the base."""
-    return f"{request.script_root}/{iri[len(publication().base) :]}"
-
-
 def _etag(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
@@ -172,9 +140,9 @@ def not_found(error: NotFound):
         return render_error(error)
     path = request.path.removeprefix(request.script_root).lstrip("/")
     stem, _ = split_extension(path)
-    iri = publication().base + stem
+    iri = state().base_iri + stem
     namespace = iri.rsplit("/", 1)[0] + "/"
-    nearby = [d for d in publication().describer.documents if d.startswith(namespace)][:50]
+    nearby = [d for d in state().publication.describer.documents if d.startswith(namespace)][:50]
     page = render_template(
         "not_found.html",
         iri=iri,

@@ -8,32 +8,21 @@ does: the same negotiation, engine, limits, caching and truncation headers. A pa
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request, url_for
+from flask import Blueprint, current_app, g, jsonify, render_template, request, url_for
 
 from smartcity_kg.errors import InputError, NotAcceptable
 from smartcity_kg.rdf import formats
-from smartcity_kg.sparql.catalog import BoundQuery, Catalog, load_catalog
+from smartcity_kg.sparql.catalog import BoundQuery
 from smartcity_kg.sparql.engine import QueryResult, query_id
 from smartcity_kg.web.negotiation import negotiate
-from smartcity_kg.web.pages import render_query_page
-from smartcity_kg.web.sparql import engine, result_response
+from smartcity_kg.web.query_page import render_query_page
+from smartcity_kg.web.responses import result_response
+from smartcity_kg.web.state import state
 
 bp = Blueprint("queries", __name__)
 
 JSON = "application/json"
 HTML = "text/html"
-
-
-def init_app(app: Flask, catalogue: Catalog | None = None) -> None:
-    """Load the catalogue at start-up (a broken file stops the app, naming it) and serve it."""
-    app.extensions["smartcity_kg.sparql.catalog"] = (
-        catalogue if catalogue is not None else load_catalog()
-    )
-    app.register_blueprint(bp)
-
-
-def catalogue() -> Catalog:
-    return current_app.extensions["smartcity_kg.sparql.catalog"]
 
 
 @bp.get("/queries")
@@ -42,11 +31,12 @@ def index():
     wanted = request.args.get("format") or request.accept_mimetypes.best_match([JSON, HTML])
     if not request.accept_mimetypes and not request.args.get("format"):
         wanted = JSON
+    listed = state().catalogue.values()
     if wanted in ("json", JSON):
-        response = jsonify(queries=[q.to_json() for q in catalogue().values()])
+        response = jsonify(queries=[q.to_json() for q in listed])
     elif wanted in ("html", HTML):
-        entries = [(q, formats.formats_for(q.form.kind)) for q in catalogue().values()]
-        page = render_template("queries.html", entries=entries, max_rows=engine().config.max_rows)
+        entries = [(q, formats.formats_for(q.form.kind)) for q in listed]
+        page = render_template("queries.html", entries=entries, max_rows=_max_rows())
         response = current_app.make_response(page)
     else:
         raise NotAcceptable(f"the list of named queries is available as {JSON} or {HTML}")
@@ -57,19 +47,23 @@ def index():
 @bp.get("/queries/<name>")
 def run(name: str):
     """Run one named query with the parameters in the URL; browsers get the query page."""
-    query = catalogue().get_query(name)
+    query = state().catalogue.get_query(name)
     fmt = negotiate(query.form.kind, html=True)
     if fmt is None:
         response = current_app.make_response(render_query_page(name))
         response.vary.add("Accept")  # the same URL answers JSON, cached as public
         return response
-    bound = query.bind(_values(), max_rows=engine().config.max_rows)
+    bound = query.bind(_values(), max_rows=_max_rows())
     g.query_id = query_id(bound.as_text())
-    result = engine().run(bound.text, format=fmt, substitutions=bound.substitutions)
+    result = state().engine.run(bound.text, format=fmt, substitutions=bound.substitutions)
     response = result_response(result)
     if links := _page_links(name, bound, result):
         response.headers["Link"] = links
     return response
+
+
+def _max_rows() -> int:
+    return state().engine.config.max_rows  # the engine's own limit, which cuts the results
 
 
 def _page_links(name: str, bound: BoundQuery, result: QueryResult) -> str:

@@ -9,6 +9,7 @@ echoes a client's text is never run as HTML or script.
 import ipaddress
 import math
 import threading
+from collections.abc import Callable
 from time import monotonic
 
 from flask import Flask, current_app, request
@@ -45,8 +46,7 @@ def init_app(app: Flask) -> None:
         # Believe the last `trusted_proxies` entries of X-Forwarded-For, and nothing more.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxies)
     if config.rate_limit:
-        app.extensions["smartcity_kg.rate_limiter"] = RateLimiter(config.rate_limit)
-        app.before_request(_limit_rate)
+        app.before_request(_rate_limit(RateLimiter(config.rate_limit)))
     app.after_request(_add_security_headers)
 
 
@@ -57,18 +57,23 @@ def _add_security_headers(response):
     return response
 
 
-def _limit_rate() -> None:
-    """Answer 429 with Retry-After once a client has spent its requests for the minute."""
-    config = current_app.config["SMARTCITY_KG"]
-    client = request.remote_addr or "unknown"
-    if request.path in UNLIMITED_PATHS or (from_loopback() and not config.rate_limit_loopback):
-        return
-    wait = current_app.extensions["smartcity_kg.rate_limiter"].take(client)
-    if wait:
-        raise TooManyRequests(
-            f"rate limit: {config.rate_limit} requests a minute per client; try again in {wait} s",
-            retry_after=wait,
-        )
+def _rate_limit(limiter: "RateLimiter") -> Callable[[], None]:
+    """Return the hook that spends a request of the client's from `limiter` (the app's own)."""
+
+    def limit_rate() -> None:
+        """Answer 429 with Retry-After once a client has spent its requests for the minute."""
+        config = current_app.config["SMARTCITY_KG"]
+        client = request.remote_addr or "unknown"
+        if request.path in UNLIMITED_PATHS or (from_loopback() and not config.rate_limit_loopback):
+            return
+        if wait := limiter.take(client):
+            raise TooManyRequests(
+                f"rate limit: {config.rate_limit} requests a minute per client; "
+                f"try again in {wait} s",
+                retry_after=wait,
+            )
+
+    return limit_rate
 
 
 def from_loopback() -> bool:

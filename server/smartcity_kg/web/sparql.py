@@ -2,23 +2,22 @@
 
 import io
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, current_app, g, request
 
 from smartcity_kg.errors import InputError, PayloadTooLarge, UnsupportedMediaType, UpdateRefused
 from smartcity_kg.rdf import sparql_text
-from smartcity_kg.sparql.engine import ProtocolDataset, QueryEngine, QueryResult, query_id
+from smartcity_kg.sparql.engine import ProtocolDataset, query_id
 from smartcity_kg.web.hooks import check_utf8_parameters
 from smartcity_kg.web.negotiation import negotiate
-from smartcity_kg.web.service import service_description
+from smartcity_kg.web.responses import READS, result_response
+from smartcity_kg.web.service_description import service_description
+from smartcity_kg.web.state import state
 
 bp = Blueprint("sparql", __name__)
 
 FORM = "application/x-www-form-urlencoded"
 QUERY = "application/sparql-query"
 UPDATE = "application/sparql-update"
-CACHE_CONTROL = "public, max-age=300"
-GZIP_MIN_BYTES = 1024
-READS = ("GET", "HEAD")  # HEAD answers as GET does, without the body
 
 
 @bp.route("/sparql", methods=["GET", "POST"])
@@ -31,12 +30,8 @@ def endpoint():
     sparql_text.check_allowed(info)
     fmt = negotiate(info.kind) if info.kind else None
     g.query_id = query_id(query)
-    result = engine().run(query, format=fmt, dataset=read_dataset())
+    result = state().engine.run(query, format=fmt, dataset=read_dataset())
     return result_response(result)
-
-
-def engine() -> QueryEngine:
-    return current_app.extensions["smartcity_kg.sparql.engine"]
 
 
 @bp.before_request
@@ -119,26 +114,3 @@ def read_dataset() -> ProtocolDataset:
         default_graphs=tuple(request.values.getlist("default-graph-uri")),
         named_graphs=tuple(request.values.getlist("named-graph-uri")),
     )
-
-
-def result_response(result: QueryResult) -> Response:
-    """Build the response: ETag and 304, Cache-Control, Vary, truncation headers, gzip."""
-    g.rows = result.rows
-    g.flags = ["truncated"] * result.truncated + ["cached"] * result.cached
-    gzip = len(result.body) >= GZIP_MIN_BYTES and request.accept_encodings["gzip"] > 0
-    etag = result.etag + ("-gz" if gzip else "")
-    if request.method in READS and request.if_none_match.contains_weak(etag):
-        response = Response(status=304)
-    else:
-        response = Response(result.gzipped if gzip else result.body)
-        response.content_type = result.format.content_type
-        if gzip:
-            response.content_encoding = "gzip"
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = CACHE_CONTROL
-    response.vary.update(("Accept", "Accept-Encoding"))
-    response.headers["SPARQL-Results-Rows"] = str(result.rows)
-    if result.truncated:
-        response.headers["SPARQL-Results-Truncated"] = "true"
-        response.headers["SPARQL-Results-Limit"] = str(result.limit)
-    return response
