@@ -393,7 +393,7 @@ class Stores:
         return StoreUnderTest("url", self.oxigraph(sources).query_url)
 
     def of_files(self, paths) -> StoreUnderTest:
-        from smartcity_kg.web.serve import file_sources
+        from smartcity_kg.rdf.files import file_sources
 
         paths = [Path(path) for path in paths]
         return self.holding(file_sources(paths), paths)
@@ -480,7 +480,7 @@ def oxigraph_packaged(stores):
 @pytest.fixture(scope="session")
 def oxigraph_w3c(stores):
     """A real Oxigraph server holding the W3C protocol test graphs."""
-    from smartcity_kg.web.serve import file_sources
+    from smartcity_kg.rdf.files import file_sources
 
     return stores.oxigraph(file_sources([W3C_GRAPHS_NQ]))
 

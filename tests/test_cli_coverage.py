@@ -1,28 +1,28 @@
-"""`smartcity-kg coverage` as a user runs it: the installed console script in a subprocess."""
+"""`smartcity-kg coverage` as a user runs it, in process through Click's CliRunner."""
 
 import csv
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
-SCRIPT = Path(sys.executable).parent / "smartcity-kg"
+from smartcity_kg.cli.commands import cli
+
 DRAFTS = Path(__file__).parent / "fixtures" / "drafts"
+STANDARDIZATION = DRAFTS / "standardization-notice.ttl"  # closes the gap of duty 4
+NEW_DESIGNATION = DRAFTS / "new-designation.ttl"  # closes the gap of duty 8
 BASE = "https://w3id.org/smartcity-kr/"
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(SCRIPT), "coverage", *args], capture_output=True, text=True, timeout=300
-    )
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, ["coverage", *map(str, args)])
 
 
 def test_default_is_a_terminal_table_of_the_duties_with_the_gaps_marked():
     result = run()
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "Coverage of the duties of Article 19-4(2)"
     gap_rows = [line for line in lines if "| GAP " in line]
@@ -33,7 +33,7 @@ def test_default_is_a_terminal_table_of_the_duties_with_the_gaps_marked():
 
 def test_city_view_as_csv_in_korean():
     result = run("--by", "city", "--format", "csv", "--lang", "ko")
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     energy = next(r for r in rows if r["iri"] == BASE + "sector/energy")
     assert (energy["세종특별자치시"], energy["부산광역시"]) == ("LH", "K-water")
@@ -42,7 +42,7 @@ def test_city_view_as_csv_in_korean():
 
 def test_json_view_of_overlaps_names_its_query():
     result = run("--by", "overlap", "--format", "json")
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["query"] == "coverage-overlaps"
     kinds = {row["kind"] for row in data["rows"]}
@@ -52,13 +52,13 @@ def test_json_view_of_overlaps_names_its_query():
 @pytest.mark.parametrize("fmt, marker", [("markdown", "| --- |"), ("html", '<tr class="gap">')])
 def test_markdown_and_html(fmt, marker):
     result = run("--format", fmt)
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     assert marker in result.stdout
 
 
 def test_with_a_draft_shows_the_gap_it_closes():
-    result = run("--with", str(DRAFTS / "standardization-notice.ttl"))
-    assert result.returncode == 0, result.stderr
+    result = run("--with", STANDARDIZATION)
+    assert result.exit_code == 0, result.stderr
     changes = result.stdout.split("\n\n")[0]
     assert changes.startswith("What the draft changes")
     assert "gap closed" in changes and "4. Support for the standardization" in changes
@@ -67,7 +67,7 @@ def test_with_a_draft_shows_the_gap_it_closes():
 
 def test_with_a_draft_as_json_lists_gaps_opened():
     result = run("--by", "city", "--format", "json", "--with", str(DRAFTS / "koti-busan-only.ttl"))
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     opened = json.loads(result.stdout)["changes"]["gaps_opened"]
     assert [(g["subject"]["iri"], g["city"]["iri"]) for g in opened] == [
         (BASE + "sector/transportation", BASE + "city/sejong")
@@ -76,12 +76,12 @@ def test_with_a_draft_as_json_lists_gaps_opened():
 
 def test_with_an_invalid_draft_exits_1_with_the_report_and_computes_nothing():
     result = run("--with", str(DRAFTS / "invalid-task-without-mapping.ttl"))
-    assert result.returncode == 1
+    assert result.exit_code == 1
     assert result.stdout == ""
     assert "does not conform" in result.stderr
     assert "Violation:" in result.stderr
     assert BASE + "task/kaia/unqualified-standardization" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert isinstance(result.exception, SystemExit)  # an exit, nothing raised past the command
 
 
 @pytest.mark.parametrize(
@@ -91,11 +91,13 @@ def test_with_an_invalid_draft_exits_1_with_the_report_and_computes_nothing():
         (["--format", "xml"], "unknown format 'xml'"),
         (["--lang", "fr"], "unknown language 'fr'"),
         (["--with", "/nonexistent/draft.ttl"], "/nonexistent/draft.ttl"),
+        (["--with"], "option '--with' requires an argument"),
+        (["--fail-on-gap=yes"], "'--fail-on-gap' does not take a value"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(args, needle):
     result = run(*args)
-    assert result.returncode == 2
+    assert result.exit_code == 2, result.exception
     assert result.stdout == ""
     assert len(result.stderr.splitlines()) == 1
     assert needle in result.stderr
@@ -105,6 +107,45 @@ def test_a_draft_with_a_syntax_error_names_file_and_line(tmp_path):
     draft = tmp_path / "draft.ttl"
     draft.write_text("@prefix ex: <http://example.org/> .\nex:a ex:b .\n", encoding="utf-8")
     result = run("--with", str(draft))
-    assert result.returncode == 2
+    assert result.exit_code == 2
     assert f"{draft}:2" in result.stderr
     assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--with", STANDARDIZATION, NEW_DESIGNATION],  # what a new user typed
+        ["--with", STANDARDIZATION, "--with", NEW_DESIGNATION],
+        [STANDARDIZATION, NEW_DESIGNATION],
+    ],
+)
+def test_with_takes_several_drafts_and_together_they_close_both_gaps(args):
+    result = run(*args, "--format", "json", "--fail-on-gap")
+    assert result.exit_code == 0, result.stderr
+    closed = json.loads(result.stdout)["changes"]["gaps_closed"]
+    assert sorted(gap["subject"]["iri"] for gap in closed) == [
+        BASE + "duty/19-4-2-4",
+        BASE + "duty/19-4-2-8",
+    ]
+
+
+def test_fail_on_gap_exits_1_naming_the_duties_after_the_report():
+    result = run("--fail-on-gap")
+    assert result.exit_code == 1
+    assert result.stdout.startswith("Coverage of the duties of Article 19-4(2)")
+    assert result.stderr == (
+        "smartcity-kg: error: --fail-on-gap: no task serves 2 duties: "
+        "4. Support for the standardization of smart cities; "
+        "8. Survey and analysis of the use of smart city services\n"
+    )
+
+
+def test_fail_on_gap_counts_the_gaps_left_with_the_drafts():
+    result = run("--fail-on-gap", "--with", STANDARDIZATION)
+    assert result.exit_code == 1
+    assert "no task serves 1 duty: 8. Survey" in result.stderr
+
+
+def test_without_fail_on_gap_a_gap_is_no_failure():
+    assert run("--format", "csv").exit_code == 0

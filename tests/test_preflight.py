@@ -6,8 +6,7 @@ import pytest
 
 from smartcity_kg.errors import ValidationFailed
 from smartcity_kg.quality.preflight import check_served_data
-from smartcity_kg.rdf.files import load_store
-from smartcity_kg.web.serve import file_sources
+from smartcity_kg.rdf.files import file_sources, load_store
 
 INVALID = Path(__file__).parent / "fixtures" / "invalid"
 

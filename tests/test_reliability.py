@@ -21,9 +21,9 @@ import requests
 
 from smartcity_kg.config import Config
 from smartcity_kg.errors import QueryTimeout, ServerBusy
+from smartcity_kg.rdf.files import file_sources
 from smartcity_kg.sparql.engine import QueryEngine
 from smartcity_kg.sparql.worker import NICENESS
-from smartcity_kg.web.serve import file_sources
 
 pytestmark = pytest.mark.server
 

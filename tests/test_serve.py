@@ -17,8 +17,9 @@ import requests
 from conftest import SparqlServer, free_port
 from smartcity_kg.cli import commands as cli
 from smartcity_kg.config import Config
+from smartcity_kg.rdf.files import file_sources
 from smartcity_kg.sparql.engine import query_slots
-from smartcity_kg.web.serve import HEAD_BUFFER_BYTES, file_sources, server_options
+from smartcity_kg.web.serve import HEAD_BUFFER_BYTES, server_options
 
 MAX_TARGET_BYTES = 65_534  # hyper (granian's HTTP parser) refuses a longer request target: 414
 

@@ -14,11 +14,11 @@ import pytest
 from smartcity_kg.config import Config
 from smartcity_kg.errors import StoreBusy, StoreUnreadable
 from smartcity_kg.loading import load_into
+from smartcity_kg.rdf.files import file_sources
 from smartcity_kg.sparql.engine import QueryEngine
 from smartcity_kg.store import files as store_files
 from smartcity_kg.store.local import LOAD_RECORD, ReadOnlyStore, open_store
 from smartcity_kg.web import create_app
-from smartcity_kg.web.serve import file_sources
 
 OLD = '<http://example.org/store> <http://example.org/holds> "old" .\n'
 NEW = '<http://example.org/store> <http://example.org/holds> "new" .\n'

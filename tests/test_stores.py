@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import socket
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ from smartcity_kg.quality.preflight import check_served_data
 from smartcity_kg.rdf.files import load_store
 from smartcity_kg.store.local import LOAD_RECORD, ReadOnlyStore, open_store, shapes_digest
 from smartcity_kg.store.remote import RemoteStore, bind_values, graph_store_url
+from smartcity_kg.web.state import state
 
 MARKER = '<http://example.org/marker> <http://example.org/says> "loaded once" .\n'
 ASK_MARKER = 'ASK { <http://example.org/marker> <http://example.org/says> "loaded once" }'
@@ -53,7 +55,7 @@ def test_a_directory_without_a_store_says_to_load_it_first(tmp_path):
 
 
 def test_data_files_cannot_be_served_from_a_directory_store(disk_store):
-    from smartcity_kg.web.serve import file_sources
+    from smartcity_kg.rdf.files import file_sources
 
     with pytest.raises(InputError, match="load --into"):
         open_store(str(disk_store), file_sources([disk_store / "CURRENT"]))
@@ -130,6 +132,9 @@ def test_remote_store_holds_exactly_the_packaged_graph(oxigraph_packaged, memory
 def test_loading_into_a_url_again_replaces_each_graph(oxigraph_packaged, capsys):
     assert main(["load", "--into", oxigraph_packaged.query_url]) == 0  # /query means /store
     assert len(RemoteStore(oxigraph_packaged.query_url)) == len(load_store())
+    summary = capsys.readouterr().out  # a remote store is not asked to count: the bytes sent
+    assert re.fullmatch(rf"loaded \d+ files \([\d.]+ MB\) into {oxigraph_packaged.query_url} "
+                        r"in [\d.]+ s\n", summary)  # fmt: skip
 
 
 def test_serve_store_url_gives_the_same_pages_as_the_embedded_store(
@@ -148,7 +153,7 @@ def test_serve_store_url_gives_the_same_pages_as_the_embedded_store(
             )
             assert (remote.status_code, remote.content) == (200, embedded.data), path
     finally:
-        app.extensions["smartcity_kg.sparql.engine"].close()
+        state(app).engine.close()
 
 
 def test_an_unreachable_store_is_store_unavailable():

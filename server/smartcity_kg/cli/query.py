@@ -1,9 +1,10 @@
 """Run one query for the command line: in process through the engine, or at an endpoint.
 
-A query is given as SPARQL text, a file, or the name of a catalogue query; named queries (and
-files with a catalogue header) take parameters and, when paged, `limit` and `offset`, bound as
-catalog.NamedQuery.bind does: in process as pyoxigraph substitutions, at an endpoint as a VALUES
-block in the text. The result comes back in a format of the formats table, or as a text table.
+A query is given as SPARQL text, a file, or the name of a catalogue query (any bare word that
+is not a file: no SPARQL query is one word); named queries (and files with a catalogue header)
+take parameters and, when paged, `limit` and `offset`, bound as catalog.NamedQuery.bind does:
+in process as pyoxigraph substitutions, at an endpoint as a VALUES block in the text. The result
+comes back in a format of the formats table, or as a text table fitted to a width.
 """
 
 import re
@@ -24,6 +25,7 @@ from smartcity_kg.errors import (
     QueryTimeout,
     SmartcityKgError,
     UnsupportedMediaType,
+    one_line,
 )
 from smartcity_kg.rdf import formats, sparql_text
 from smartcity_kg.rdf.files import check_no_doctype
@@ -32,7 +34,7 @@ from smartcity_kg.sparql.catalog import BoundQuery, Catalog, load_catalog, read_
 from smartcity_kg.terminal import aligned
 
 TABLE = "table"
-_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_WORD = re.compile(r"[\w.-]+")  # no space, brace or '?': not SPARQL, so a name (or a file)
 _HTTP_ERRORS = {400: InputError, 403: InputError, 404: NotFound, 406: NotAcceptable,
                 415: UnsupportedMediaType, 503: QueryTimeout}  # fmt: skip
 
@@ -61,10 +63,11 @@ def resolve(
         if path.read_text(encoding="utf-8").startswith("#+"):
             return read_query_file(path).bind(params, max_rows=max_rows)
         return _plain(path.read_text(encoding="utf-8"), params)
-    if _NAME.fullmatch(spec):
+    if spec.endswith(".rq") and "\n" not in spec:  # no SPARQL query ends so: a file's name
+        raise InputError(f"{spec}: no such query file")
+    if _WORD.fullmatch(spec):
         catalogue = catalogue if catalogue is not None else load_catalog()
-        if spec in catalogue or "-" in spec:  # a hyphenated word can only be a (wrong) name
-            return catalogue.get_query(spec).bind(params, max_rows=max_rows)
+        return catalogue.get_query(spec).bind(params, max_rows=max_rows)
     return _plain(spec, params)
 
 
@@ -121,8 +124,11 @@ def _number(header: str | None) -> int | None:
     return int(header) if header and header.isdigit() else None
 
 
-def render_table(answer: Answer) -> str:
-    """Return a result as an aligned text table (one row per solution or triple)."""
+def render_table(answer: Answer, limit: int | None = None) -> str:
+    """Return a result as an aligned text table (one row per solution or triple).
+
+    With `limit` (a terminal's width), long cells wrap so that the table fits in it.
+    """
     if answer.format.kind is ResultKind.SOLUTIONS:
         parsed = ox.parse_query_results(answer.body, format=answer.format.oxigraph)
         if isinstance(parsed, ox.QueryBoolean):
@@ -134,19 +140,30 @@ def render_table(answer: Answer) -> str:
         check_no_doctype(answer.body, answer.format.oxigraph, "the endpoint's answer")
         quads = ox.parse(answer.body, format=answer.format.oxigraph)
         rows = [[show_term(q.subject), show_term(q.predicate), show_term(q.object)] for q in quads]
-    return aligned([header, *rows]) + f"({len(rows)} {'row' if len(rows) == 1 else 'rows'})\n"
+    count = f"({len(rows)} {'row' if len(rows) == 1 else 'rows'})\n"
+    return aligned([header, *rows], limit) + count
 
 
 def show_term(term) -> str:
-    """Return a term as a table shows it: IRIs bare, literals with their language tag."""
+    """Return a term as a table shows it: IRIs bare, literals on one line with their language
+    tag and their control characters escaped (a terminal would obey them)."""
     if term is None:
         return ""
     if isinstance(term, ox.Literal):
-        text = term.value.replace("\r", " ").replace("\n", " ")
+        text = one_line(term.value)
         return f"{text}@{term.language}" if term.language else text
     if isinstance(term, ox.BlankNode):
         return f"_:{term.value}"
     return getattr(term, "value", str(term))
+
+
+def catalogue_table(catalogue: Catalog, limit: int | None = None) -> str:
+    """Return the named queries as a table: name, the parameters it takes, its title."""
+    rows = [["name", "parameters", "summary"]]
+    for query in catalogue.values():
+        params = [p.name for p in query.params] + (["limit", "offset"] if query.page else [])
+        rows.append([query.name, " ".join(params), query.title])
+    return aligned(rows, limit)
 
 
 def parse_params(pairs: list[str]) -> dict[str, str]:

@@ -49,6 +49,14 @@ def packaged_sources(base_iri: str = BASE_IRI) -> list[GraphSource]:
     return [GraphSource(graph_iri(n, base_iri), tuple(turtle_files(n))) for n in GRAPH_NAMES]
 
 
+def file_sources(paths: Iterable[Path]) -> list[GraphSource]:
+    """Return sources for `--data` files: triples go to a graph named by the file's URI.
+
+    Quad files (N-Quads, TriG) keep the graphs they name.
+    """
+    return [GraphSource(Path(p).resolve().as_uri(), (Path(p),)) for p in paths]
+
+
 def load_store(sources: Iterable[GraphSource] | None = None) -> ox.Store:
     """Return an in-memory store holding every source in its named graph."""
     store = ox.Store()

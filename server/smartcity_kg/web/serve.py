@@ -20,8 +20,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable
-from pathlib import Path
+from collections.abc import Callable
 
 from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
@@ -63,14 +62,6 @@ class ThreadsWarningFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not record.getMessage().startswith("Configuration allows spawning up to")
-
-
-def file_sources(paths: Iterable[Path]) -> list[GraphSource]:
-    """Return sources for `--data` files: triples go to a graph named by the file's URI.
-
-    Quad files (N-Quads, TriG) keep the graphs they name.
-    """
-    return [GraphSource(Path(p).resolve().as_uri(), (Path(p),)) for p in paths]
 
 
 def server_options(
