@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from support.processes import serve_command
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -160,15 +162,7 @@ def start_sparql_server(
 
     port = free_port()
     log = tmp_dir / f"serve-{port}.log"
-    command = [
-        sys.executable,
-        "-m",
-        "smartcity_kg.cli",
-        "serve",
-        "--port",
-        str(port),
-        *args,
-    ]
+    command = serve_command(port, *args)
     with log.open("wb") as out:
         process = subprocess.Popen(
             command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}

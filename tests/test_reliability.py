@@ -11,7 +11,6 @@ import signal
 import socket
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ from smartcity_kg.errors import QueryTimeout, ServerBusy
 from smartcity_kg.rdf.files import file_sources
 from smartcity_kg.sparql.engine import QueryEngine
 from smartcity_kg.sparql.worker import NICENESS
+from support.processes import serve_command
 
 pytestmark = pytest.mark.server
 
@@ -137,15 +137,7 @@ def test_every_waiting_query_is_answered_within_the_limit(many):
 def start_refused(*args: str) -> tuple[subprocess.CompletedProcess, int]:
     """Run `serve` expecting it to exit; return the outcome and the port it was given."""
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "smartcity_kg.cli",
-        "serve",
-        "--port",
-        str(port),
-        *args,
-    ]
+    command = serve_command(port, *args)
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     return done, port
 

@@ -7,8 +7,6 @@ regression fails fast (the parser aborts) instead of taking the machine's memory
 """
 
 import io
-import os
-import signal
 import subprocess
 import sys
 
@@ -17,6 +15,7 @@ import pytest
 
 from smartcity_kg.errors import DoctypeRefused
 from smartcity_kg.rdf.files import DoctypeGuard, load_file
+from support.processes import run_bounded
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 ADDRESS_SPACE = 1 << 30  # bytes: a whole `load --into` fits; the expansion does not
@@ -50,16 +49,7 @@ CAPPED = (
 
 def smartcity_kg(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     """Run the CLI capped; past `timeout` (a server that started) stop it and all it forked."""
-    command = [sys.executable, "-c", CAPPED, *args]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          start_new_session=True) as process:  # fmt: skip
-        try:
-            out, err = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
-            raise
-    return subprocess.CompletedProcess(command, process.returncode, out, err)
+    return run_bounded([sys.executable, "-c", CAPPED, *args], timeout)
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from smartcity_kg.config import Config
 from smartcity_kg.rdf.files import file_sources
 from smartcity_kg.sparql.engine import query_slots
 from smartcity_kg.web.serve import HEAD_BUFFER_BYTES, server_options
+from support.processes import serve_command
 
 MAX_TARGET_BYTES = 65_534  # hyper (granian's HTTP parser) refuses a longer request target: 414
 
@@ -129,15 +130,7 @@ def start_in_a_group_of_its_own(tmp_path, *args: str) -> SparqlServer:
     """Start `serve` as a terminal starts it, leader of its own process group (for Ctrl-C)."""
     port = free_port()
     log = tmp_path / f"serve-{port}.log"
-    command = [
-        sys.executable,
-        "-m",
-        "smartcity_kg.cli",
-        "serve",
-        "--port",
-        str(port),
-        *args,
-    ]
+    command = serve_command(port, *args)
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True)  # fmt: skip

@@ -2,7 +2,6 @@
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ from smartcity_kg.sparql.engine import QueryEngine
 from smartcity_kg.store import files as store_files
 from smartcity_kg.store.local import LOAD_RECORD, ReadOnlyStore, open_store
 from smartcity_kg.web import create_app
+from support.processes import run_bounded
 
 OLD = '<http://example.org/store> <http://example.org/holds> "old" .\n'
 NEW = '<http://example.org/store> <http://example.org/holds> "new" .\n'
@@ -55,16 +55,7 @@ def truncate_half(file: Path) -> None:
 
 def smartcity_kg(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     """Run the CLI; past `timeout` (a server that started after all) stop it and all it forked."""
-    command = [sys.executable, "-m", "smartcity_kg.cli", *args]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          start_new_session=True) as process:  # fmt: skip
-        try:
-            out, err = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
-            raise
-    return subprocess.CompletedProcess(command, process.returncode, out, err)
+    return run_bounded([sys.executable, "-m", "smartcity_kg.cli", *args], timeout)
 
 
 def holds(store: Path) -> list[str]:
