@@ -116,6 +116,16 @@ def test_deep_nesting_is_refused_and_the_store_stays_up(server_to_crash, opening
     assert status_of(exchange(server_to_crash, get(b"/sparql?query=ASK%7B%7D"))) == 200
 
 
+def test_nesting_behind_a_codepoint_escape_is_refused_and_the_store_stays_up(server_to_crash):
+    """`<http://x/\u0041#>` once hid the rest of the line, and 3,000 `{` after it took a remote
+    Oxigraph server down (every later query 502)."""
+    hidden = b"BIND(%3Chttp://x/%5Cu0041%23%3E%20AS%20?a)%20" + b"%7B" * 3000 + b"%7D" * 3000
+    answer = exchange(server_to_crash, get(b"/sparql?query=SELECT%20*%20%7B%20" + hidden + b"%7D"))
+    assert_safe(answer)
+    assert status_of(answer) == 400 and b"levels" in answer
+    assert status_of(exchange(server_to_crash, get(b"/sparql?query=ASK%7B%7D"))) == 200
+
+
 def test_body_larger_than_announced_limit_is_413(packaged_sparql_server):
     announced = post(b"ASK {}", b"application/sparql-query")
     answer = exchange(packaged_sparql_server, announced.replace(b"Length: 6", b"Length: 50000000"))
