@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from smartcity_kg.cli.commands import cli
+from smartcity_kg.coverage import analyse as analyse_module
 
 DRAFTS = Path(__file__).parent / "fixtures" / "drafts"
 STANDARDIZATION = DRAFTS / "standardization-notice.ttl"  # closes the gap of duty 4
@@ -149,3 +150,39 @@ def test_fail_on_gap_counts_the_gaps_left_with_the_drafts():
 
 def test_without_fail_on_gap_a_gap_is_no_failure():
     assert run("--format", "csv").exit_code == 0
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Count the analyses and the draft loads (each validates) a command makes."""
+    calls = {"analyse": 0, "load_drafts": 0}
+
+    def counting(name):
+        real = getattr(analyse_module, name)
+
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(analyse_module, name, wrapper)
+
+    counting("analyse")
+    counting("load_drafts")
+    return calls
+
+
+def test_fail_on_gap_with_a_draft_analyses_each_graph_once(counted):
+    result = run("--with", STANDARDIZATION, "--fail-on-gap")
+    assert result.exit_code == 1
+    assert "no task serves 1 duty: 8. Survey" in result.stderr
+    assert counted == {"analyse": 2, "load_drafts": 1}  # with the draft, without it
+
+
+def test_fail_on_gap_without_drafts_analyses_once(counted):
+    assert run("--fail-on-gap").exit_code == 1
+    assert counted == {"analyse": 1, "load_drafts": 0}
+
+
+def test_a_bad_option_is_refused_before_any_analysis(counted):
+    assert run("--format", "xml", "--with", STANDARDIZATION).exit_code == 2
+    assert counted == {"analyse": 0, "load_drafts": 0}

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from smartcity_kg.coverage.analyse import analyse, load_drafts
+from smartcity_kg.coverage import analyse as analyse_module
+from smartcity_kg.coverage.analyse import analyse, analyse_with_drafts, load_drafts
 from smartcity_kg.coverage.diff import compare
 from smartcity_kg.errors import DataSyntaxError, InputError, ValidationFailed
 from smartcity_kg.rdf.files import load_store
@@ -277,3 +278,23 @@ def test_an_unreadable_draft_is_an_input_error(tmp_path):
         load_drafts([broken])
     with pytest.raises(InputError):
         load_drafts([tmp_path / "missing.ttl"])
+
+
+def test_without_drafts_the_packaged_graph_is_analysed_and_nothing_compared(baseline):
+    found, diff = analyse_with_drafts(())
+    assert diff is None
+    assert [d.duty.short for d in found.duty_gaps()] == ["4", "8"]
+
+
+def test_with_drafts_the_result_is_the_graph_with_them_and_the_diff_from_without():
+    found, diff = analyse_with_drafts([DRAFTS / "standardization-notice.ttl"])
+    assert [d.duty.short for d in found.duty_gaps()] == ["8"]
+    assert [g.subject.iri for g in diff.gaps_closed] == [duty(4)]
+
+
+def test_an_invalid_draft_is_refused_before_any_analysis(monkeypatch):
+    calls = []
+    monkeypatch.setattr(analyse_module, "analyse", lambda store: calls.append(store))
+    with pytest.raises(ValidationFailed):
+        analyse_with_drafts([DRAFTS / "invalid-task-without-mapping.ttl"])
+    assert calls == []

@@ -3,13 +3,16 @@
 import csv
 import io
 import json
+from pathlib import Path
 
 import pytest
 
-from smartcity_kg.coverage.analyse import analyse
-from smartcity_kg.coverage.render import render, to_json
-from smartcity_kg.coverage.tables import VIEWS, tables
+from smartcity_kg.coverage.analyse import analyse, analyse_with_drafts
+from smartcity_kg.coverage.render import render, report, to_json
+from smartcity_kg.coverage.tables import VIEWS, Table, tables
 from smartcity_kg.terminal import width, wrap
+
+DRAFTS = Path(__file__).parent / "fixtures" / "drafts"
 
 
 @pytest.fixture(scope="module")
@@ -54,3 +57,19 @@ def test_html_marks_gap_rows_and_escapes(coverage):
     html = render(tables(coverage, "duty"), "html")
     assert html.count('<tr class="gap">') == 2
     assert "<script" not in html and "http" not in html.split("<body>")[0]
+
+
+def test_html_escapes_labels_from_the_data():
+    table = Table("duty", "<b>&", ("<i>",), (("<script>x</script>",),), ("urn:x",), "q<")
+    html = render([table], "html")
+    assert "<script>" not in html and "<b>" not in html and "<i>" not in html
+    assert "<title>&lt;b&gt;&amp;</title>" in html
+    assert "<td>&lt;script&gt;x&lt;/script&gt;</td>" in html
+    assert html.endswith("</body></html>\n") and not html.endswith("\n\n")
+
+
+def test_report_leads_with_the_changes_of_a_draft():
+    found, diff = analyse_with_drafts([DRAFTS / "standardization-notice.ttl"])
+    text = report(found, "duty", "markdown", "en", diff)
+    assert text.startswith("## What the draft changes")
+    assert json.loads(report(found, "duty", "json", "en", diff))["changes"]["gaps_closed"]

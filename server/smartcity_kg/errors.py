@@ -148,6 +148,13 @@ class ValidationFailed(SmartcityKgError):
     exit_code = 1
 
 
+class CoverageGap(SmartcityKgError):
+    """A duty of Article 19-4(2) that no task serves, where the user asked for none (CI)."""
+
+    http_status = 422
+    exit_code = 1
+
+
 class DoctypeRefused(DataSyntaxError):
     """An RDF/XML file with a DOCTYPE: the parser expands its entities without any bound."""
 

@@ -8,7 +8,7 @@ import sys
 import click
 
 from smartcity_kg.cli.output import FILE, write_text
-from smartcity_kg.errors import SmartcityKgError, ValidationFailed
+from smartcity_kg.errors import CoverageGap, ValidationFailed
 
 
 @click.command()
@@ -105,19 +105,19 @@ def coverage(drafts, by, fmt, lang, more, fail_on_gap) -> None:
     With DRAFTs (RDF files added to the packaged graph, such as a draft notice), validate them
     first, then show what they change.
     """
-    from smartcity_kg.coverage.render import write_report
+    from smartcity_kg.coverage.analyse import analyse_with_drafts
+    from smartcity_kg.coverage.render import check_options, report
 
-    drafts = (*more, *drafts)
-    write_text(write_report(by, fmt, lang, drafts))
-    if fail_on_gap and (gaps := _duty_gaps(drafts, lang)):
+    check_options(by, fmt, lang)
+    found, diff = analyse_with_drafts((*more, *drafts))
+    write_text(report(found, by, fmt, lang, diff))
+    if fail_on_gap:
+        _refuse_gaps(found, lang)
+
+
+def _refuse_gaps(found, lang: str) -> None:
+    """Raise CoverageGap naming the duties no task serves in the coverage just reported."""
+    gaps = [f"{row.duty.short}. {row.duty.label(lang)}" for row in found.duty_gaps()]
+    if gaps:
         duties = "duty" if len(gaps) == 1 else "duties"
-        raise SmartcityKgError(f"--fail-on-gap: no task serves {len(gaps)} {duties}: "
-                               + "; ".join(gaps))  # fmt: skip
-
-
-def _duty_gaps(drafts, lang: str) -> list[str]:
-    """Return the duties no task serves, the drafts added (write_report has validated them)."""
-    from smartcity_kg.coverage.analyse import analyse
-
-    return [f"{row.duty.short}. {row.duty.label(lang)}"
-            for row in analyse(_packaged_with(drafts)).duty_gaps()]  # fmt: skip
+        raise CoverageGap(f"--fail-on-gap: no task serves {len(gaps)} {duties}: " + "; ".join(gaps))

@@ -5,6 +5,8 @@ from the rows of the named queries, so every count can be traced to the query th
 (`Coverage.queries`). A draft (a new notice, a new designation) is added with `load_drafts`,
 which refuses a draft that does not conform to the shapes; `smartcity_kg.coverage.diff` says
 what the draft changes, and `smartcity_kg.coverage.tables` renders the results.
+`analyse_with_drafts` does all of it once, so a caller that needs both the report and the gaps
+(`coverage --fail-on-gap`) reads one result.
 """
 
 from collections.abc import Iterable
@@ -13,6 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from smartcity_kg.coverage import build
+from smartcity_kg.coverage.diff import CoverageDiff, compare
 from smartcity_kg.coverage.model import Coverage
 from smartcity_kg.errors import ValidationFailed
 from smartcity_kg.rdf.files import graph_iri, load_file, load_store
@@ -43,6 +46,20 @@ def analyse(store: ox.Store, catalog: Catalog | None = None) -> Coverage:
         overlaps=build.overlaps(rows("overlap")),
         queries=dict(QUERIES),
     )
+
+
+def analyse_with_drafts(drafts: Iterable[Path] = ()) -> tuple[Coverage, CoverageDiff | None]:
+    """Return the coverage of the packaged graph with `drafts` added, and what they change.
+
+    Without drafts, the packaged graph's coverage and None. With them, the drafts are loaded and
+    validated first (`load_drafts`: nothing is computed for a draft that breaks the shapes),
+    then each graph is analysed once: the packaged graph with the drafts, and without them.
+    """
+    drafts = list(drafts)
+    if not drafts:
+        return analyse(load_store()), None
+    with_drafts = analyse(load_drafts(drafts))
+    return with_drafts, compare(analyse(load_store()), with_drafts)
 
 
 def run_rows(store: ox.Store, query: str) -> list[dict]:

@@ -1,22 +1,49 @@
 """Write coverage tables as a terminal table, CSV, Markdown or a standalone HTML page, and
 coverage results as JSON. The terminal table counts Korean characters as two columns wide.
+
+These only format a Coverage (and a CoverageDiff) they are given: loading, validating and
+analysing belong to the caller (`coverage.analyse.analyse_with_drafts`), so one analysis can
+both be shown and be checked for gaps. The HTML page is a Jinja template in `templates/`.
 """
 
 import csv
 import io
 import json
 from dataclasses import asdict
-from html import escape
+
+import jinja2
 
 from smartcity_kg.coverage.diff import CoverageDiff
 from smartcity_kg.coverage.model import Coverage
-from smartcity_kg.coverage.tables import Table
+from smartcity_kg.coverage.tables import LANGS, VIEWS, Table, changes_table
+from smartcity_kg.coverage.tables import tables as view_tables
 from smartcity_kg.coverage.words import text
 from smartcity_kg.errors import InputError
 from smartcity_kg.terminal import pad, width, wrap
 
 FORMATS = ("table", "csv", "json", "markdown", "html")
 WRAP = 44  # display columns a terminal cell wraps at
+
+
+def check_options(by: str, fmt: str, lang: str) -> None:
+    """Refuse an unknown view, format or language before anything is loaded or computed."""
+    for value, known, what in (
+        (by, VIEWS, "view (--by)"),
+        (fmt, FORMATS, "format"),
+        (lang, LANGS, "language"),
+    ):
+        if value not in known:
+            raise InputError(f"unknown {what} {value!r}; choose one of: {', '.join(known)}")
+
+
+def report(
+    coverage: Coverage, by: str, fmt: str, lang: str = "en", diff: CoverageDiff | None = None
+) -> str:
+    """Return one view of `coverage` in `fmt`, led by what the drafts change if `diff` is given."""
+    if fmt == "json":
+        return to_json(coverage, by, lang, diff)
+    found = view_tables(coverage, by, lang)
+    return render([changes_table(diff, lang), *found] if diff is not None else found, fmt, lang)
 
 
 def render(tables: list[Table], fmt: str, lang: str = "en") -> str:
@@ -111,60 +138,20 @@ def _markdown(tables: list[Table], lang: str) -> str:
     return "\n".join(out)
 
 
-_HTML_STYLE = (
-    "body{font-family:sans-serif;margin:2rem}table{border-collapse:collapse;margin:1rem 0}"
-    "th,td{border:1px solid #999;padding:.3rem .5rem;vertical-align:top;text-align:left}"
-    "tr.gap td{background:#fde2e2;font-weight:bold}"
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("smartcity_kg.coverage", "templates"),
+    autoescape=True,  # labels come from data and drafts: never markup
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+    undefined=jinja2.StrictUndefined,  # a misspelt name fails, not an empty cell
 )
 
 
 def _html(tables: list[Table], lang: str) -> str:
     """A standalone page: no scripts, no outside resources, its small style sheet inline."""
-    out = [
-        f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">',
-        f"<title>{escape(tables[0].title)}</title><style>{_HTML_STYLE}</style></head><body>",
-    ]
-    for table in tables:
-        out.append(f"<h2>{escape(table.title)}</h2><table><thead><tr>")
-        out += [f"<th>{escape(c)}</th>" for c in table.columns]
-        out.append("</tr></thead><tbody>")
-        for n, row in enumerate(table.rows):
-            out.append('<tr class="gap">' if n in table.gap_rows else "<tr>")
-            out += [f"<td>{escape(c)}</td>" for c in row]
-            out.append("</tr>")
-        out.append("</tbody></table>")
-        out += [f"<p>{escape(note)}</p>" for note in table.notes]
-        if table.query:
-            out.append(f"<p>{escape(text(lang, 'source', query=table.query))}</p>")
-    out.append("</body></html>\n")
-    return "\n".join(out)
+    template = _TEMPLATES.get_template("coverage_report.html")
+    return template.render(tables=tables, lang=lang, text=text)
 
 
 _WRITERS = {"table": _terminal, "csv": _csv, "markdown": _markdown, "html": _html}
-
-
-def write_report(by: str = "duty", fmt: str = "table", lang: str = "en", drafts=()) -> str:
-    """Return one view of the packaged graph's coverage in `fmt`; with drafts, what they change.
-
-    The drafts are loaded and validated before anything is computed (see coverage.load_drafts).
-    """
-    from smartcity_kg.coverage.analyse import analyse, load_drafts
-    from smartcity_kg.coverage.diff import compare
-    from smartcity_kg.coverage.tables import LANGS, VIEWS, changes_table, tables
-    from smartcity_kg.rdf.files import load_store
-
-    for value, known, what in (
-        (by, VIEWS, "view (--by)"),
-        (fmt, FORMATS, "format"),
-        (lang, LANGS, "language"),
-    ):
-        if value not in known:
-            raise InputError(f"unknown {what} {value!r}; choose one of: {', '.join(known)}")
-    with_drafts = analyse(load_drafts(drafts)) if drafts else None
-    baseline = analyse(load_store())
-    current = with_drafts or baseline
-    diff = compare(baseline, with_drafts) if with_drafts else None
-    if fmt == "json":
-        return to_json(current, by, lang, diff)
-    found = tables(current, by, lang)
-    return render([changes_table(diff, lang), *found] if diff is not None else found, fmt, lang)

@@ -2,7 +2,7 @@
 
 A `Table` is what every text format shares: a title, column names, rows of strings, the IRI
 each row is about, and the named query that produced it. `tables(coverage, by, lang)` builds
-them; `coverage_formats.render` writes them as table, csv, json, markdown or html.
+them; `smartcity_kg.coverage.render` writes them as table, csv, json, markdown or html.
 """
 
 from dataclasses import dataclass, field
