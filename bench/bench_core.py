@@ -37,12 +37,11 @@ from generate import data_files
 from smartcity_kg.config import Config
 from smartcity_kg.errors import QueryTimeout
 from smartcity_kg.rdf import formats
-from smartcity_kg.rdf.files import load_store
+from smartcity_kg.rdf.files import file_sources, load_store
 from smartcity_kg.rdf.formats import ResultKind
 from smartcity_kg.sparql.catalog import BoundQuery, load_catalog
 from smartcity_kg.sparql.engine import QueryEngine
 from smartcity_kg.sparql.worker import Job, answer
-from smartcity_kg.web.serve import file_sources
 
 HERE = Path(__file__).resolve()
 
@@ -147,7 +146,7 @@ def measure_queries(folder: Path, repeat: int, cap: float, budget: float) -> dic
         engine.start()
         for name, query in bound_queries():
             subs = query.substitutions
-            job = Job(query=query.text, format_name=None, default_graphs=(), named_graphs=(),
+            job = Job(query=query.text, format=None, default_graphs=(), named_graphs=(),
                       union=True, max_rows=config.max_rows, alarm=int(cap) + 3,
                       substitutions=tuple(subs.items()))  # fmt: skip
             run = functools.partial(engine.run, query.text, substitutions=subs)

@@ -156,6 +156,37 @@ def test_format_of_the_wrong_kind_is_not_acceptable(engine):
         engine.run("SELECT * {}", format=formats.by_name("ttl"))
 
 
+def test_format_of_the_wrong_kind_is_refused_before_any_worker_starts(engine):
+    with pytest.raises(NotAcceptable, match="cannot hold solutions results"):
+        engine.run("SELECT * {}", format=formats.by_name("ttl"))
+    assert engine.worker_pids == []
+
+
+def test_format_of_a_form_the_text_does_not_show_is_checked_on_the_result(engine):
+    assert engine.inspect("ASKWHERE{}").kind is None  # pyoxigraph reads ASK WHERE {}
+    with pytest.raises(NotAcceptable, match="cannot hold solutions results"):
+        engine.run("ASKWHERE{}", format=formats.by_name("ttl"))
+    assert engine.run("ASKWHERE{}", format=formats.by_name("xml")).format.name == "xml"
+
+
+def test_inspect_returns_the_kind_and_refuses_what_run_refuses(graphs):
+    with graphs.engine(Config(max_query_length=40)) as engine:
+        assert engine.inspect("CONSTRUCT WHERE { ?s ?p ?o }").kind is formats.ResultKind.GRAPH
+        with pytest.raises(UpdateRefused):
+            engine.inspect("DELETE WHERE { ?s ?p ?o }")
+        with pytest.raises(QueryRefused, match="SERVICE"):
+            engine.inspect("SELECT * { SERVICE <http://ex/> {} }")
+        with pytest.raises(PayloadTooLarge, match="limit is 40"):
+            engine.inspect("SELECT * { ?s ?p ?o } LIMIT 1" + " " * 40)
+        assert engine.worker_pids == []
+
+
+def test_the_default_format_and_the_same_format_named_share_a_cache_entry(engine):
+    first = engine.run("SELECT ?o { <http://ex/a> ?p ?o }")
+    named = engine.run("SELECT ?o { <http://ex/a> ?p ?o }", format=formats.by_name("json"))
+    assert named.cached and named.format is first.format
+
+
 def test_invalid_dataset_iri_is_an_input_error():
     with pytest.raises(InputError, match="default-graph-uri"):
         ProtocolDataset(default_graphs=("not an iri",))

@@ -1,5 +1,7 @@
 """The result format table (smartcity_kg.rdf.formats)."""
 
+import pickle
+
 import pyoxigraph as ox
 import pytest
 
@@ -88,3 +90,30 @@ def test_nicknames_resolve_by_the_kind_of_result():
     assert formats.by_name("json", ResultKind.GRAPH).name == "jsonld"
     assert formats.by_name("turtle").name == "ttl"
     assert formats.by_name("csv", ResultKind.GRAPH).name == "csv"  # check_kind then refuses it
+
+
+def test_extensions_and_iris_are_pyoxigraphs_but_for_json_ld():
+    for fmt in formats.FORMATS:
+        assert fmt.extension == fmt.oxigraph.file_extension
+        if fmt.oxigraph != ox.RdfFormat.JSON_LD:  # pyoxigraph: .../ns/formats/data/JSON-LD
+            assert fmt.iri == fmt.oxigraph.iri
+    assert formats.by_name("jsonld").iri == "http://www.w3.org/ns/formats/JSON-LD"
+
+
+def test_pyoxigraph_reads_every_alias_as_the_same_format():
+    for fmt in formats.FORMATS:
+        for alias in fmt.aliases:
+            assert type(fmt.oxigraph).from_media_type(alias) == fmt.oxigraph, alias
+
+
+def test_media_types_pyoxigraph_knows_but_we_do_not_offer_stay_unknown():
+    assert ox.RdfFormat.from_media_type("text/plain") == ox.RdfFormat.N_TRIPLES
+    assert formats.by_media_type("text/plain") is None
+
+
+def test_a_format_pickles_as_the_same_table_entry():
+    # pyoxigraph's own format objects cannot be pickled; a worker's job carries ours
+    with pytest.raises(TypeError):
+        pickle.dumps(ox.RdfFormat.TURTLE)
+    for fmt in formats.FORMATS:
+        assert pickle.loads(pickle.dumps(fmt)) is fmt

@@ -56,7 +56,7 @@ def store():
 
 
 def job(query: str, **options) -> Job:
-    return Job(query=query, format_name=None, default_graphs=(), named_graphs=(), union=True,
+    return Job(query=query, format=None, default_graphs=(), named_graphs=(), union=True,
                max_rows=100, alarm=10, **options)  # fmt: skip
 
 

@@ -1,11 +1,14 @@
-"""The one table of result formats: short name, media type, pyoxigraph format, file extension.
+"""The one table of result formats: short name, pyoxigraph format, media type aliases.
 
 Content negotiation, the `format=` parameter, downloads and the CLI all look formats up here,
 so a format is added once. Two kinds exist: SPARQL query results (SELECT, ASK) and RDF graphs
 (CONSTRUCT, DESCRIBE, the service description). Within a kind the first format is the default.
+Media types, file extensions and format IRIs are pyoxigraph's own (`ox.RdfFormat.TURTLE.media_type`
+and so on); the table adds only what pyoxigraph has no word for: our short names, the other names
+clients send, and the one IRI pyoxigraph spells otherwise.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 import pyoxigraph as ox
@@ -22,18 +25,40 @@ class ResultKind(Enum):
     GRAPH = "graph"  # CONSTRUCT and DESCRIBE
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ResultFormat:
-    """One serialisation: how clients name it and how pyoxigraph writes it."""
+    """One serialisation: how clients name it and how pyoxigraph writes it.
+
+    The formats are the entries of FORMATS: equal means the same entry (and hashing is cheap,
+    for cache keys). A format pickles as its name and unpickles as the same entry, so a worker's
+    job and reply carry it whole (pyoxigraph's format objects cannot be pickled themselves).
+    """
 
     name: str  # short name for `format=` and the CLI
-    media_type: str
-    kind: ResultKind
     oxigraph: ox.RdfFormat | ox.QueryResultsFormat
-    extension: str
-    iri: str  # W3C formats IRI, for sd:resultFormat
-    aliases: tuple[str, ...] = ()  # other media types clients send for the same thing
+    # Other media types clients send for the same thing. pyoxigraph's from_media_type reads
+    # them too, but cannot list them, and negotiation must offer each one by name.
+    aliases: tuple[str, ...] = ()
     nicknames: tuple[str, ...] = ()  # other short names clients (SPARQLWrapper) send
+    # Derived from `oxigraph`, so that they are never restated:
+    kind: ResultKind = field(init=False)
+    media_type: str = field(init=False)  # without parameters (pyoxigraph's CSV says charset)
+    extension: str = field(init=False)
+    iri: str = field(init=False)  # W3C formats IRI, for sd:resultFormat
+
+    def __post_init__(self):
+        graph = isinstance(self.oxigraph, ox.RdfFormat)
+        derived = {
+            "kind": ResultKind.GRAPH if graph else ResultKind.SOLUTIONS,
+            "media_type": self.oxigraph.media_type.split(";", 1)[0].strip(),
+            "extension": self.oxigraph.file_extension,
+            "iri": _IRIS.get(self.oxigraph, self.oxigraph.iri),
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
+
+    def __reduce__(self):
+        return _named, (self.name,)
 
     @property
     def content_type(self) -> str:
@@ -43,32 +68,32 @@ class ResultFormat:
         return self.media_type
 
 
-_S, _G = ResultKind.SOLUTIONS, ResultKind.GRAPH
 _Q, _R = ox.QueryResultsFormat, ox.RdfFormat
 
+# pyoxigraph 0.5 names JSON-LD https://www.w3.org/ns/formats/data/JSON-LD, which the W3C
+# formats namespace (and so sd:resultFormat's readers) does not define.
+_IRIS = {_R.JSON_LD: W3C_FORMATS + "JSON-LD"}
+
 FORMATS: tuple[ResultFormat, ...] = (
-    ResultFormat("json", "application/sparql-results+json", _S, _Q.JSON, "srj",
-                 W3C_FORMATS + "SPARQL_Results_JSON", ("application/json",), ("srj",)),
-    ResultFormat("xml", "application/sparql-results+xml", _S, _Q.XML, "srx",
-                 W3C_FORMATS + "SPARQL_Results_XML", ("application/xml", "text/xml"), ("srx",)),
-    ResultFormat("csv", "text/csv", _S, _Q.CSV, "csv", W3C_FORMATS + "SPARQL_Results_CSV"),
-    ResultFormat("tsv", "text/tab-separated-values", _S, _Q.TSV, "tsv",
-                 W3C_FORMATS + "SPARQL_Results_TSV"),
-    ResultFormat("ttl", "text/turtle", _G, _R.TURTLE, "ttl", W3C_FORMATS + "Turtle",
-                 ("application/x-turtle",), ("turtle",)),
-    ResultFormat("nt", "application/n-triples", _G, _R.N_TRIPLES, "nt",
-                 W3C_FORMATS + "N-Triples", (), ("ntriples", "n-triples")),
-    ResultFormat("jsonld", "application/ld+json", _G, _R.JSON_LD, "jsonld",
-                 W3C_FORMATS + "JSON-LD", (), ("json-ld", "json")),
-    ResultFormat("rdfxml", "application/rdf+xml", _G, _R.RDF_XML, "rdf",
-                 W3C_FORMATS + "RDF_XML", (), ("rdf", "rdf+xml", "xml")),
-    ResultFormat("nq", "application/n-quads", _G, _R.N_QUADS, "nq", W3C_FORMATS + "N-Quads",
-                 (), ("nquads", "n-quads")),
-    ResultFormat("trig", "application/trig", _G, _R.TRIG, "trig", W3C_FORMATS + "TriG"),
-)  # fmt: skip
+    ResultFormat("json", _Q.JSON, ("application/json",), ("srj",)),
+    ResultFormat("xml", _Q.XML, ("application/xml", "text/xml"), ("srx",)),
+    ResultFormat("csv", _Q.CSV),
+    ResultFormat("tsv", _Q.TSV),
+    ResultFormat("ttl", _R.TURTLE, ("application/x-turtle",), ("turtle",)),
+    ResultFormat("nt", _R.N_TRIPLES, (), ("ntriples", "n-triples")),
+    ResultFormat("jsonld", _R.JSON_LD, (), ("json-ld", "json")),
+    ResultFormat("rdfxml", _R.RDF_XML, (), ("rdf", "rdf+xml", "xml")),
+    ResultFormat("nq", _R.N_QUADS, (), ("nquads", "n-quads")),
+    ResultFormat("trig", _R.TRIG),
+)
 
 _BY_NAME = {f.name: f for f in FORMATS}
 _BY_EXTENSION = {f.extension: f for f in FORMATS}
+
+
+def _named(name: str) -> ResultFormat:
+    """Return the table's format called `name` exactly (how a pickled format comes back)."""
+    return _BY_NAME[name]
 
 
 def formats_for(kind: ResultKind) -> list[ResultFormat]:

@@ -176,7 +176,7 @@ def _filter_depth(token: Token, depth: int, after_filter: bool) -> tuple[int, bo
     return depth, after_filter
 
 
-@functools.lru_cache(maxsize=256)  # the web layer and the engine both inspect each request
+@functools.lru_cache(maxsize=256)  # a view inspects (engine.inspect) before run does
 def inspect(text: str) -> QueryInfo:
     """Return the form of a SPARQL text and the features that decide whether it may run.
 

@@ -17,6 +17,7 @@ Results are cut at `Config.max_rows` and say so; identical queries are answered 
 Usage, from the web app or the CLI::
 
     engine = QueryEngine(config)              # or QueryEngine(config, sources=[GraphSource(...)])
+    engine.inspect(text).kind                  # the checks alone: a web view negotiates by kind
     result = engine.run("SELECT * { ?s ?p ?o }", format=formats.by_name("csv"))
     result.body, result.format.content_type, result.rows, result.truncated, result.etag
     engine.run(named.text, substitutions=named.substitutions)  # a catalog.BoundQuery
@@ -24,8 +25,11 @@ Usage, from the web app or the CLI::
 
 `run` raises the errors of smartcity_kg.errors: PayloadTooLarge, QueryRefused (SERVICE;
 UpdateRefused for updates), QuerySyntaxError (with the parser's position), NotAcceptable,
-QueryTimeout, WorkerCrashed. Worker processes start on first use or on `start()`; start them
-in the process that will serve (after the HTTP server forks), never before a fork.
+QueryTimeout, WorkerCrashed; `inspect` raises the first two. The engine is the one place a
+query's text is checked and a format's kind is checked against the query's.
+
+Worker processes start on first use or on `start()`; start them in the process that will
+serve (after the HTTP server forks), never before a fork.
 """
 
 import hashlib
@@ -196,14 +200,20 @@ class QueryEngine:
         SELECT must project them): a named query's parameters. They are part of the cache key.
         """
         started = monotonic()
-        info = self._check(query, format)
+        info = self.inspect(query)
+        if info.kind is not None:  # else the worker's result decides (and checks `format`)
+            format = (
+                formats.check_kind(format, info.kind)
+                if format
+                else formats.default_format(info.kind)
+            )
         bound = tuple((substitutions or {}).items())
-        key = (query, format.name if format else None, dataset, _binding_key(bound))
+        key = (query, format, dataset, _binding_key(bound))
         if hit := self._cache.get(key):
             return replace(hit, cached=True, elapsed=monotonic() - started)
         job = Job(
             query=query,
-            format_name=format.name if format else None,
+            format=format,
             default_graphs=dataset.default_graphs,
             named_graphs=dataset.named_graphs,
             union=not dataset and not info.dataset,
@@ -254,16 +264,19 @@ class QueryEngine:
                     pass  # the lane is busy too: wait for the main pool like any query
         return self._pool.execute(job, deadline)
 
-    def _check(self, query: str, format: ResultFormat | None) -> sparql_text.QueryInfo:
-        """Refuse what must never reach a worker: oversized text, updates, SERVICE."""
+    def inspect(self, query: str) -> sparql_text.QueryInfo:
+        """Return what the text shows (its form, so its result kind), having refused what must
+        never reach a worker: oversized text, updates, SERVICE, nesting past the parsers' limits.
+
+        `run` calls it too; the reading is cached (sparql_text.inspect), so a view that inspects
+        first to negotiate a format does not read the text twice.
+        """
         if len(query) > self.config.max_query_length:
             raise PayloadTooLarge(
                 f"query is {len(query)} characters; the limit is {self.config.max_query_length}"
             )
         info = sparql_text.inspect(query)
         sparql_text.check_allowed(info)
-        if format is not None and info.kind is not None:
-            formats.check_kind(format, info.kind)
         return info
 
     def _result(self, reply: Reply) -> QueryResult:
@@ -272,7 +285,7 @@ class QueryEngine:
             raise reply.error_class(reply.error)
         return QueryResult(
             body=reply.body,
-            format=formats.by_name(reply.format_name),
+            format=reply.format,
             rows=reply.rows,
             truncated=reply.truncated,
             limit=self.config.max_rows,
@@ -283,7 +296,7 @@ class QueryEngine:
 def _fault_key(job: Job) -> tuple:
     """Return what decides whether a job fails as one did before: all of it but its limits."""
     query = sparql_text.shape_digest(job.query, keep_values=True)  # a shape alone may be cheap
-    return (query, _binding_key(job.substitutions), job.format_name,
+    return (query, _binding_key(job.substitutions), job.format,
             job.default_graphs, job.named_graphs, job.union)  # fmt: skip
 
 

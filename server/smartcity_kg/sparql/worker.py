@@ -120,7 +120,7 @@ class Job:
     """One query for a worker, with everything it needs to run and serialise it."""
 
     query: str
-    format_name: str | None  # None: the default format for the result's kind
+    format: ResultFormat | None  # None: the default for the result's kind (pickled by name)
     default_graphs: tuple[str, ...]
     named_graphs: tuple[str, ...]
     union: bool  # use the union of all graphs as the default graph
@@ -151,7 +151,7 @@ class Reply:
     """A worker's answer: a serialised result, or an error kind and message."""
 
     body: bytes = b""
-    format_name: str = ""
+    format: ResultFormat | None = None  # None with an error
     rows: int = 0
     truncated: bool = False
     etag: str = ""
@@ -248,9 +248,14 @@ def _write_triples(triples, fmt: ResultFormat) -> bytes:
 
 
 def _format(job: Job, kind: ResultKind) -> ResultFormat:
-    if job.format_name is None:
+    """Return the job's format for a result of `kind`.
+
+    The engine has checked it against the form the query's text shows; the result's own kind
+    decides only when the text's form could not be read (`ASKWHERE{}` parses as ASK).
+    """
+    if job.format is None:
         return formats.default_format(kind)
-    return formats.check_kind(formats.by_name(job.format_name), kind)
+    return formats.check_kind(job.format, kind)
 
 
 class _Enough(Exception):
@@ -307,7 +312,7 @@ def _line_stream(result, line_format, limit: int) -> tuple[bytes, int, bool]:
 
 def _reply(body: bytes, fmt: ResultFormat, rows: int, truncated: bool) -> Reply:
     etag = hashlib.blake2b(body, digest_size=12).hexdigest()
-    return Reply(body=body, format_name=fmt.name, rows=rows, truncated=truncated, etag=etag)
+    return Reply(body=body, format=fmt, rows=rows, truncated=truncated, etag=etag)
 
 
 class WorkerHandle:

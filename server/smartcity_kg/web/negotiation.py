@@ -12,11 +12,21 @@ HTML = "text/html"
 def negotiate(kind: ResultKind, *, html: bool = False) -> ResultFormat | None:
     """Return the format to answer in; None means the client prefers the HTML page.
 
-    `format=` overrides Accept. A missing or empty Accept header gets the kind's default.
+    `format=` overrides Accept, and naming a format of another kind is NotAcceptable. A missing
+    or empty Accept header gets the kind's default.
+    """
+    fmt = requested_format(kind, html=html)
+    return formats.check_kind(fmt, kind) if fmt else None
+
+
+def requested_format(kind: ResultKind, *, html: bool = False) -> ResultFormat | None:
+    """Return the format asked for, as `negotiate` does, but a `format=` of another kind too.
+
+    For the views that run a query: the engine checks the format against the query's kind.
     """
     name = request.values.get("format")
     if name:
-        return formats.check_kind(formats.by_name(name, kind), kind)
+        return formats.by_name(name, kind)
     accept = request.accept_mimetypes
     if not accept:
         return formats.default_format(kind)

@@ -14,7 +14,7 @@ from smartcity_kg.errors import InputError, NotAcceptable
 from smartcity_kg.rdf import formats
 from smartcity_kg.sparql.catalog import BoundQuery
 from smartcity_kg.sparql.engine import QueryResult, query_id
-from smartcity_kg.web.negotiation import negotiate
+from smartcity_kg.web.negotiation import requested_format
 from smartcity_kg.web.query_page import render_query_page
 from smartcity_kg.web.responses import result_response
 from smartcity_kg.web.state import state
@@ -48,7 +48,7 @@ def index():
 def run(name: str):
     """Run one named query with the parameters in the URL; browsers get the query page."""
     query = state().catalogue.get_query(name)
-    fmt = negotiate(query.form.kind, html=True)
+    fmt = requested_format(query.form.kind, html=True)  # the engine checks its kind
     if fmt is None:
         response = current_app.make_response(render_query_page(name))
         response.vary.add("Accept")  # the same URL answers JSON, cached as public

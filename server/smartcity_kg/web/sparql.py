@@ -5,10 +5,9 @@ import io
 from flask import Blueprint, current_app, g, request
 
 from smartcity_kg.errors import InputError, PayloadTooLarge, UnsupportedMediaType, UpdateRefused
-from smartcity_kg.rdf import sparql_text
 from smartcity_kg.sparql.engine import ProtocolDataset, query_id
 from smartcity_kg.web.hooks import check_utf8_parameters
-from smartcity_kg.web.negotiation import negotiate
+from smartcity_kg.web.negotiation import requested_format
 from smartcity_kg.web.responses import READS, result_response
 from smartcity_kg.web.service_description import service_description
 from smartcity_kg.web.state import state
@@ -26,11 +25,11 @@ def endpoint():
     query = read_query()
     if query is None:
         return service_description()
-    info = sparql_text.inspect(query)
-    sparql_text.check_allowed(info)
-    fmt = negotiate(info.kind) if info.kind else None
+    engine = state().engine
+    kind = engine.inspect(query).kind  # refuses updates, SERVICE, oversized texts
+    fmt = requested_format(kind) if kind else None  # the engine checks it against `kind`
     g.query_id = query_id(query)
-    result = state().engine.run(query, format=fmt, dataset=read_dataset())
+    result = engine.run(query, format=fmt, dataset=read_dataset())
     return result_response(result)
 
 
