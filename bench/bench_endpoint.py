@@ -53,16 +53,13 @@ def wait_until_up(port: int, path: str) -> None:
     raise SystemExit(f"server on port {port} did not start")
 
 
+def serve_command(port: int, *args: str) -> list[str]:
+    """Return the command line of `smartcity-kg serve` on `port`, as a user would run it."""
+    return [sys.executable, "-m", "smartcity_kg.cli", "serve", "--port", str(port), *args]
+
+
 def start_ours(port: int, args: tuple[str, ...] = ()) -> subprocess.Popen:
-    command = [
-        sys.executable,
-        "-m",
-        "smartcity_kg.cli",
-        "serve",
-        "--port",
-        str(port),
-        *args,
-    ]
+    command = serve_command(port, *args)
     process = subprocess.Popen(command, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     wait_until_up(port, "/healthz")
     return process

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench_endpoint import catalogue, free_port, wait_until_up
+from bench_endpoint import catalogue, free_port, serve_command, wait_until_up
 from reliability_report import write_report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -176,15 +176,7 @@ def listening(port: int) -> bool:
 def start_server(log_dir: Path, *args: str) -> Server:
     port = free_port()
     log = log_dir / f"serve-{port}.log"
-    command = [
-        sys.executable,
-        "-m",
-        "smartcity_kg.cli",
-        "serve",
-        "--port",
-        str(port),
-        *args,
-    ]
+    command = serve_command(port, *args)
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     wait_until_up(port, "/healthz")
@@ -664,18 +656,7 @@ def refuse(label: str, files: list[Path], code: int | None, needle: str, extra) 
     """Run serve on `files`: expect exit `code` (None: expect it to start, then stop it)."""
     port = free_port()
     args = [a for f in files for a in ("--data", str(f))]
-    command = [
-        sys.executable,
-        "-m",
-        "smartcity_kg.cli",
-        "serve",
-        "--port",
-        str(port),
-        "--timeout",
-        str(TIMEOUT),
-        *args,
-        *extra,
-    ]
+    command = serve_command(port, "--timeout", str(TIMEOUT), *args, *extra)
     started = time.monotonic()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     listened = False
